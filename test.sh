@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test of the repository on a fresh machine: installs what the tests need, builds, tests.
+# Usage: ./test.sh            (CI runs exactly this through .ci/run)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+echo "== build"
+dotnet build ObjectRetrieval.sln -c Release -warnaserror
+
+echo "== tests"
+dotnet test ObjectRetrieval.sln -c Release --no-build --logger "console;verbosity=normal"
