@@ -7,6 +7,10 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
-        yield break;
+        yield return EvalCommand.Create();
+        yield return DenseEvaluationCommands.GenDense();
+        yield return DenseEvaluationCommands.EvalSynthetic();
+        yield return GenVectorsCommand.Create();
+        yield return new Command("bench", "Measure speed and quality of the engine's parts.") { BenchIndexCommand.Create() };
     }
 }

@@ -4,29 +4,6 @@ using ObjectRetrieval.Core.Embeddings;
 
 namespace ObjectRetrieval.Core.Aggregation;
 
-/// <summary>Settings of <see cref="SphericalKMeans"/>.</summary>
-public sealed record KMeansOptions
-{
-    /// <summary>Wanted number of centroids K (1–255: the assignment map spends one byte per patch).</summary>
-    public int Clusters { get; init; } = 8;
-
-    /// <summary>Upper bound on Lloyd iterations after seeding.</summary>
-    public int MaxIterations { get; init; } = 10;
-
-    /// <summary>Stop when the mean patch–centroid cosine improves by less than this.</summary>
-    public float Tolerance { get; init; } = 1e-4f;
-
-    /// <summary>Mixed into the per-image seed, so different experiments can draw different seeds.</summary>
-    public ulong Seed { get; init; }
-
-    public void Validate()
-    {
-        if (Clusters is < 1 or > 255) throw new ArgumentOutOfRangeException(nameof(Clusters), Clusters, "K must be between 1 and 255.");
-        if (MaxIterations < 0) throw new ArgumentOutOfRangeException(nameof(MaxIterations), MaxIterations, "Iterations cannot be negative.");
-        if (!(Tolerance >= 0)) throw new ArgumentOutOfRangeException(nameof(Tolerance), Tolerance, "Tolerance must be a non-negative number.");
-    }
-}
-
 /// <summary>
 /// Spherical k-means (cosine) over one image's unit patch vectors: k-means++ seeding drawn from
 /// the image id, Lloyd iterations with re-normalised centroids, empty clusters re-seeded with the
@@ -35,17 +12,15 @@ public sealed record KMeansOptions
 /// </summary>
 public sealed class SphericalKMeans : IAggregator
 {
-    private readonly KMeansOptions _options;
+    private readonly AggregationOptions _options;
 
-    public SphericalKMeans(KMeansOptions? options = null)
+    public SphericalKMeans(AggregationOptions? options = null)
     {
-        _options = options ?? new KMeansOptions();
+        _options = options ?? new AggregationOptions();
         _options.Validate();
     }
 
     public string Name => "kmeans";
-
-    public KMeansOptions Options => _options;
 
     public AggregatedImage Aggregate(string imageId, DenseEmbeddings normalizedPatches)
     {
@@ -55,7 +30,8 @@ public sealed class SphericalKMeans : IAggregator
         var random = DeterministicRandom.ForImage(imageId, _options.Seed);
 
         float[] centroids = new float[Math.Min(_options.Clusters, p) * d];
-        int k = SeedPlusPlus(patches, p, d, Math.Min(_options.Clusters, p), random, centroids);
+        bool[]? eligible = PatchAssignment.Eligible(normalizedPatches, _options);
+        int k = SeedPlusPlus(patches, p, d, Math.Min(_options.Clusters, p), random, centroids, eligible);
 
         byte[] assignment = new byte[p];
         float[] similarity = ArrayPool<float>.Shared.Rent(p);
@@ -66,7 +42,7 @@ public sealed class SphericalKMeans : IAggregator
             double previousObjective = double.NegativeInfinity;
             for (int iteration = 0; ; iteration++)
             {
-                double objective = Assign(patches, p, d, centroids, k, assignment, similarity);
+                double objective = PatchAssignment.Assign(patches, p, d, centroids, k, assignment, similarity);
                 bool converged = objective - previousObjective < _options.Tolerance * p;
                 previousObjective = objective;
                 if (converged || iteration >= _options.MaxIterations) break;
@@ -86,16 +62,18 @@ public sealed class SphericalKMeans : IAggregator
     }
 
     /// <summary>k-means++ on cosine distance: each next seed drawn with probability ∝ (1 − best cosine)².</summary>
-    private static int SeedPlusPlus(ReadOnlySpan<float> patches, int p, int d, int wanted, DeterministicRandom random, Span<float> centroids)
+    private static int SeedPlusPlus(ReadOnlySpan<float> patches, int p, int d, int wanted, DeterministicRandom random, Span<float> centroids, bool[]? eligible)
     {
         float[] distance = ArrayPool<float>.Shared.Rent(p);
         try
         {
             int first = random.Next(p);
+            while (eligible is not null && !eligible[first]) first = (first + 1) % p;
             patches.Slice(first * d, d).CopyTo(centroids);
             for (int i = 0; i < p; i++)
             {
-                distance[i] = CosineDistance(TensorPrimitives.Dot(patches.Slice(i * d, d), centroids[..d]));
+                // A patch the outlier guard excludes can never be drawn: its weight is zero.
+                distance[i] = eligible is null || eligible[i] ? PatchAssignment.CosineDistance(TensorPrimitives.Dot(patches.Slice(i * d, d), centroids[..d])) : 0f;
             }
 
             int k = 1;
@@ -124,7 +102,7 @@ public sealed class SphericalKMeans : IAggregator
                 patches.Slice(chosen * d, d).CopyTo(seed);
                 for (int i = 0; i < p; i++)
                 {
-                    float dist = CosineDistance(TensorPrimitives.Dot(patches.Slice(i * d, d), seed));
+                    float dist = PatchAssignment.CosineDistance(TensorPrimitives.Dot(patches.Slice(i * d, d), seed));
                     if (dist < distance[i]) distance[i] = dist;
                 }
 
@@ -137,36 +115,6 @@ public sealed class SphericalKMeans : IAggregator
         {
             ArrayPool<float>.Shared.Return(distance);
         }
-    }
-
-    /// <summary>Cosine distance clamped at 0, so that float noise on identical vectors counts as identical.</summary>
-    private static float CosineDistance(float cosine) => MathF.Max(0f, 1f - cosine - 1e-6f);
-
-    /// <summary>Assigns each patch to its most similar centroid; returns the summed similarity (the objective).</summary>
-    private static double Assign(ReadOnlySpan<float> patches, int p, int d, ReadOnlySpan<float> centroids, int k, Span<byte> assignment, Span<float> similarity)
-    {
-        double objective = 0;
-        for (int i = 0; i < p; i++)
-        {
-            ReadOnlySpan<float> patch = patches.Slice(i * d, d);
-            int best = 0;
-            float bestSim = float.NegativeInfinity;
-            for (int c = 0; c < k; c++)
-            {
-                float s = TensorPrimitives.Dot(patch, centroids.Slice(c * d, d));
-                if (s > bestSim)
-                {
-                    bestSim = s;
-                    best = c;
-                }
-            }
-
-            assignment[i] = (byte)best;
-            similarity[i] = bestSim;
-            objective += bestSim;
-        }
-
-        return objective;
     }
 
     /// <summary>Centroid = normalised sum of its members; an empty cluster takes the patch that fits its own centroid worst.</summary>

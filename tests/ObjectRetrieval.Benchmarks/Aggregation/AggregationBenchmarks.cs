@@ -15,7 +15,7 @@ namespace ObjectRetrieval.Benchmarks.Aggregation;
 public class AggregationBenchmarks
 {
     private DenseEmbeddings _patches = null!;
-    private SphericalKMeans _kmeans = null!;
+    private IAggregator _aggregator = null!;
 
     [Params(196, 784, 3136)]
     public int Patches { get; set; }
@@ -23,15 +23,18 @@ public class AggregationBenchmarks
     [Params(8, 16)]
     public int K { get; set; }
 
+    [Params(AggregationStrategy.KMeans, AggregationStrategy.KCenter, AggregationStrategy.Hybrid)]
+    public AggregationStrategy Strategy { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         int grid = (int)Math.Sqrt(Patches);
         DenseFeatureSet set = SyntheticDenseGenerator.Generate(new SyntheticDenseOptions { Images = 1, Seed = 1, Dimension = 512, Grid = grid });
         _patches = set.Image(0).Normalized();
-        _kmeans = new SphericalKMeans(new KMeansOptions { Clusters = K });
+        _aggregator = new AggregationOptions { Strategy = Strategy, Clusters = K }.CreateAggregator();
     }
 
     [Benchmark]
-    public AggregatedImage KMeans() => _kmeans.Aggregate("benchmark-image", _patches);
+    public AggregatedImage Aggregate() => _aggregator.Aggregate("benchmark-image", _patches);
 }

@@ -5,7 +5,7 @@ namespace ObjectRetrieval.Core.Tests.Aggregation;
 
 public sealed class SphericalKMeansTests
 {
-    private static readonly SphericalKMeans KMeans8 = new(new KMeansOptions { Clusters = 8 });
+    private static readonly SphericalKMeans KMeans8 = new(new AggregationOptions { Clusters = 8 });
 
     [Fact]
     public void Recovers_well_separated_groups_with_one_centroid_each()
@@ -15,7 +15,7 @@ public sealed class SphericalKMeansTests
         int[] labels = Enumerable.Range(0, 64).Select(i => i % 4).ToArray();
         var patches = TestVectors.Grouped(directions, labels, 0.1, 2, gridWidth: 8);
 
-        AggregatedImage result = new SphericalKMeans(new KMeansOptions { Clusters = 4 }).Aggregate("img", patches);
+        AggregatedImage result = new SphericalKMeans(new AggregationOptions { Clusters = 4 }).Aggregate("img", patches);
 
         Assert.Equal(4, result.Count);
         Assert.All(result.Sizes, s => Assert.Equal(16, s));
@@ -62,7 +62,7 @@ public sealed class SphericalKMeansTests
         var random = new DeterministicRandom(5);
         float[][] directions = Enumerable.Range(0, 30).Select(_ => TestVectors.RandomUnit(random, 16)).ToArray();
         var patches = TestVectors.Grouped(directions, Enumerable.Range(0, 30).ToArray(), 0.5, 6);
-        var kmeans = new SphericalKMeans(new KMeansOptions { Clusters = 3, MaxIterations = 0 });
+        var kmeans = new SphericalKMeans(new AggregationOptions { Clusters = 3, MaxIterations = 0 });
         var distinct = Enumerable.Range(0, 8).Select(i => string.Join(",", kmeans.Aggregate($"id-{i}", patches).Assignment)).Distinct().Count();
         Assert.True(distinct > 1);
     }
@@ -84,7 +84,7 @@ public sealed class SphericalKMeansTests
         var random = new DeterministicRandom(7);
         float[][] directions = Enumerable.Range(0, 5).Select(_ => TestVectors.RandomUnit(random, 16)).ToArray();
         var patches = TestVectors.Grouped(directions, [0, 1, 2, 3, 4], 0.0, 8);
-        AggregatedImage result = new SphericalKMeans(new KMeansOptions { Clusters = 50 }).Aggregate("few", patches);
+        AggregatedImage result = new SphericalKMeans(new AggregationOptions { Clusters = 50 }).Aggregate("few", patches);
         Assert.Equal(5, result.Count);
         Assert.All(result.Sizes, s => Assert.Equal(1, s));
         Assert.Equal(5, result.Assignment.Distinct().Count());
@@ -117,7 +117,7 @@ public sealed class SphericalKMeansTests
     [InlineData(256)]
     public void Invalid_K_is_refused_with_a_clear_message(int k)
     {
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new SphericalKMeans(new KMeansOptions { Clusters = k }));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new SphericalKMeans(new AggregationOptions { Clusters = k }));
         Assert.Contains("between 1 and 255", e.Message);
     }
 }

@@ -10,7 +10,7 @@ public sealed class RepresentationSerializerTests
         var random = new DeterministicRandom(11);
         float[][] directions = Enumerable.Range(0, 3).Select(_ => TestVectors.RandomUnit(random, 16)).ToArray();
         var patches = TestVectors.Grouped(directions, Enumerable.Range(0, 16).Select(i => i % 3).ToArray(), 0.3, 12, gridWidth: 4);
-        var aggregated = new SphericalKMeans(new KMeansOptions { Clusters = 3 }).Aggregate("blob://c/a.jpg", patches);
+        var aggregated = new SphericalKMeans(new AggregationOptions { Clusters = 3 }).Aggregate("blob://c/a.jpg", patches);
         return ImageRepresentation.From("blob://c/a.jpg", patches, aggregated, dense, "https://acct.blob/c/a.jpg",
             new Dictionary<string, string> { ["etag"] = "0x8D", ["width"] = "640" });
     }

@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Diagnostics;
+using ObjectRetrieval.Core.Index;
+using ObjectRetrieval.Core.IO;
+
+namespace ObjectRetrieval.Cli.Commands;
+
+/// <summary><c>objret gen-vectors</c>: synthetic clustered unit vectors (and queries near the same centres) for index benchmarks.</summary>
+internal static class GenVectorsCommand
+{
+    public static Command Create()
+    {
+        var clustered = new Option<bool>("--clustered") { Description = "Clustered vectors around random unit centres (the only layout offered; accepted for clarity)." };
+        var count = new Option<int>("--n") { Description = "Number of base vectors.", DefaultValueFactory = _ => 100_000 };
+        var dim = new Option<int>("--dim") { Description = "Dimension.", DefaultValueFactory = _ => 512 };
+        var centres = new Option<int>("--centres") { Description = "Number of cluster centres.", DefaultValueFactory = _ => 2_000 };
+        var cosine = new Option<float>("--cosine") { Description = "Cosine of each vector to its centre.", DefaultValueFactory = _ => 0.75f };
+        var seed = new Option<int>("--seed") { Description = "Seed: the same seed gives the same files.", DefaultValueFactory = _ => 42 };
+        var output = new Option<FileInfo>("--out") { Description = "Base vectors file (.fvecs or .npy).", Required = true };
+        var queries = new Option<int>("--queries") { Description = "Number of query vectors (new points near random centres).", DefaultValueFactory = _ => 0 };
+        var queriesOut = new Option<FileInfo?>("--queries-out") { Description = "Query vectors file (.fvecs or .npy); required with --queries." };
+
+        var command = new Command("gen-vectors", "Generate clustered unit vectors for index benchmarks.")
+        {
+            clustered, count, dim, centres, cosine, seed, output, queries, queriesOut,
+        };
+        command.SetAction((ParseResult r, CancellationToken ct) => Task.FromResult(Execute(r, ct)));
+        return command;
+
+        int Execute(ParseResult r, CancellationToken ct)
+        {
+            int n = r.GetValue(count);
+            int queryCount = r.GetValue(queries);
+            FileInfo? queryFile = r.GetValue(queriesOut);
+            if (n <= 0) return Fail("--n must be positive.");
+            if (queryCount > 0 && queryFile is null) return Fail("--queries needs --queries-out.");
+
+            var generator = new ClusteredVectorGenerator(r.GetValue(dim), r.GetValue(centres), r.GetValue(cosine), r.GetValue(seed));
+            var clock = Stopwatch.StartNew();
+            Write(generator, n, ClusteredVectorGenerator.BaseStream, r.GetValue(output)!.FullName, ct);
+            Console.WriteLine($"wrote {n} × {generator.Dimension} vectors ({generator.CentreCount} centres, cosine {generator.Cosine}) to {r.GetValue(output)!.FullName} in {clock.Elapsed.TotalSeconds:F1} s");
+            if (queryCount > 0)
+            {
+                Write(generator, queryCount, ClusteredVectorGenerator.QueryStream, queryFile!.FullName, ct);
+                Console.WriteLine($"wrote {queryCount} queries to {queryFile.FullName}");
+            }
+
+            return 0;
+        }
+    }
+
+    private static void Write(ClusteredVectorGenerator generator, int count, int stream, string path, CancellationToken ct)
+    {
+        string? directory = Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+        if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+        {
+            // .npy wants the whole array at once: one copy in memory.
+            float[] all = generator.Generate(count, stream);
+            NpyFile.Write(path, all, count, generator.Dimension);
+            return;
+        }
+
+        if (!path.EndsWith(".fvecs", StringComparison.OrdinalIgnoreCase)) throw new ArgumentException($"{path}: use a .fvecs or .npy file name.");
+        using var writer = new VectorFileWriter<float>(path, generator.Dimension);
+        generator.Generate(count, stream, (vectors, _) =>
+        {
+            ct.ThrowIfCancellationRequested();
+            writer.Append(vectors);
+        });
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return 2;
+    }
+}
