@@ -6,6 +6,13 @@ cd "$(dirname "$0")"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+echo "== test tools"
+# Azurite (Azure Storage emulator) for the storage and cluster tests, pinned in tests/tools/package-lock.json.
+if [ ! -x tests/tools/node_modules/.bin/azurite-blob ]; then
+  command -v npm >/dev/null || { echo "npm is required to install Azurite (apt-get install nodejs npm)" >&2; exit 1; }
+  npm ci --prefix tests/tools --no-audit --no-fund
+fi
+
 echo "== build"
 dotnet build ObjectRetrieval.sln -c Release -warnaserror
 

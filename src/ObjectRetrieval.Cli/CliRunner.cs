@@ -32,7 +32,8 @@ internal static class CliRunner
                 return ExitCodes.Cancelled;
             }
             catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException
-                or ArgumentException or InvalidEmbeddingException or CorruptRepresentationException or FormatException)
+                or ArgumentException or InvalidEmbeddingException or CorruptRepresentationException or FormatException
+                or Encoding.Models.ModelPackageException or Encoding.Imaging.ImageDecodeException)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return ExitCodes.BadInput;

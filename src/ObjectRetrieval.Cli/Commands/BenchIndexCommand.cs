@@ -28,12 +28,13 @@ internal static class BenchIndexCommand
         var threads = new Option<int>("--threads") { Description = "Threads issuing queries (latency is per query either way).", DefaultValueFactory = _ => 1 };
         var exactQueries = new Option<int>("--exact-queries") { Description = "Queries timed on the exact scan baseline (it is slow).", DefaultValueFactory = _ => 100 };
         var samplesPerList = new Option<int>("--train-per-list") { Description = "IVF training sample: vectors per list.", DefaultValueFactory = _ => new IvfOptions().TrainingSamplesPerList };
+        var refine = new Option<int>("--refine") { Description = "IVF k-means passes over all vectors after sample training.", DefaultValueFactory = _ => new IvfOptions().RefinementPasses };
         var seed = new Option<int>("--seed") { Description = "IVF training seed.", DefaultValueFactory = _ => 1 };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file." };
 
         var index = new Command("index", "Measure the shard index: recall@k, latency, QPS, build time and bytes per vector.")
         {
-            baseFile, queryFile, gtFile, k, codec, ivf, nprobe, threads, exactQueries, samplesPerList, seed, json,
+            baseFile, queryFile, gtFile, k, codec, ivf, nprobe, threads, exactQueries, samplesPerList, refine, seed, json,
         };
         index.SetAction((ParseResult r, CancellationToken ct) => Task.FromResult(Execute(r, ct)));
         return index;
@@ -46,7 +47,7 @@ internal static class BenchIndexCommand
                     r.GetValue(baseFile)!.FullName, r.GetValue(queryFile)!.FullName, r.GetValue(gtFile)?.FullName,
                     r.GetValue(k), VectorCodecs.Parse(r.GetValue(codec)!), r.GetValue(ivf),
                     r.GetValue(nprobe)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray(),
-                    Math.Max(1, r.GetValue(threads)), Math.Max(1, r.GetValue(exactQueries)), r.GetValue(samplesPerList), r.GetValue(seed));
+                    Math.Max(1, r.GetValue(threads)), Math.Max(1, r.GetValue(exactQueries)), r.GetValue(samplesPerList), r.GetValue(refine), r.GetValue(seed));
                 BenchReport report = Run(settings, ct);
                 if (r.GetValue(json) is { } jsonFile)
                 {
@@ -66,7 +67,7 @@ internal static class BenchIndexCommand
 
     private sealed record Settings(
         string BasePath, string QueryPath, string? GroundTruthPath, int K, VectorCodecKind Codec, int IvfLists,
-        int[] NProbes, int Threads, int ExactQueries, int TrainPerList, int Seed);
+        int[] NProbes, int Threads, int ExactQueries, int TrainPerList, int Refine, int Seed);
 
     public sealed record BenchReport(
         string Base, string Queries, int BaseCount, int QueryCount, int Dimension, int K, string Codec, int Threads,
@@ -107,7 +108,7 @@ internal static class BenchIndexCommand
         if (s.IvfLists > 0)
         {
             clock.Restart();
-            ivf = new IvfVectorIndex(dim, s.Codec, new IvfOptions { ListCount = s.IvfLists, TrainingSamplesPerList = s.TrainPerList, Seed = s.Seed });
+            ivf = new IvfVectorIndex(dim, s.Codec, new IvfOptions { ListCount = s.IvfLists, TrainingSamplesPerList = s.TrainPerList, RefinementPasses = s.Refine, Seed = s.Seed });
             for (int i = 0; i < baseCount; i++) ivf.Upsert(Id(i), baseSet.Row(i), 1);
             ivfBuild = clock.Elapsed.TotalSeconds;
             clock.Restart();

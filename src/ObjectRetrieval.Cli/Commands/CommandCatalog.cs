@@ -11,6 +11,8 @@ internal static class CommandCatalog
         yield return DenseEvaluationCommands.GenDense();
         yield return DenseEvaluationCommands.EvalSynthetic();
         yield return GenVectorsCommand.Create();
-        yield return new Command("bench", "Measure speed and quality of the engine's parts.") { BenchIndexCommand.Create() };
+        yield return GenModelCommand.Create();
+        yield return GenScenesCommand.Create();
+        yield return new Command("bench", "Measure speed and quality of the engine's parts.") { BenchIndexCommand.Create(), BenchEncodeCommand.Create() };
     }
 }

@@ -48,6 +48,10 @@ internal sealed class CoarseQuantizer
         return new CoarseQuantizer(dimension, centroids);
     }
 
+    /// <summary>A quantiser with the same number of lists and new centroids (unit vectors, row-major).</summary>
+    public CoarseQuantizer WithCentroids(float[] centroids) =>
+        centroids.Length == _centroids.Length ? new CoarseQuantizer(Dimension, centroids) : throw new ArgumentException("Centroid count changed.", nameof(centroids));
+
     /// <summary>The list a stored vector goes to: the best-scoring centroid, scored as a probe would.</summary>
     public int Nearest(ReadOnlySpan<float> vector)
     {

@@ -195,22 +195,17 @@ public sealed class IvfVectorIndex : IVectorIndexReader, IVectorIndexWriter
     private void Train(float[] sample, int sampleCount, int listCount, (int List, int Position)[] live)
     {
         CoarseQuantizer quantizer = CoarseQuantizer.Train(sample, sampleCount, Dimension, listCount, Options.Iterations, Options.Seed);
-
-        // Decide every live vector's new list in parallel, then move codes unchanged, list by list in exact-size stores.
-        int[] target = new int[live.Length];
         InvertedList[] old = _lists;
-        Parallel.For(0, (live.Length + 1023) / 1024, () => new float[Dimension], (block, _, buffer) =>
-        {
-            int end = Math.Min(live.Length, (block + 1) * 1024);
-            for (int i = block * 1024; i < end; i++)
-            {
-                (int list, int position) = live[i];
-                old[list].Codes.Decode(position, buffer);
-                target[i] = quantizer.Nearest(buffer);
-            }
+        int[] target = new int[live.Length];
+        AssignAll(quantizer, old, live, target);
 
-            return buffer;
-        }, _ => { });
+        // A sample holds only a few vectors of each natural cluster, so sample centroids can cut
+        // clusters in two; k-means passes over every stored vector put them back together.
+        for (int pass = 0; pass < Options.RefinementPasses; pass++)
+        {
+            quantizer = quantizer.WithCentroids(MeansOfLists(quantizer, old, live, target));
+            AssignAll(quantizer, old, live, target);
+        }
 
         int[] sizes = new int[quantizer.ListCount];
         foreach (int t in target) sizes[t]++;
@@ -227,6 +222,49 @@ public sealed class IvfVectorIndex : IVectorIndexReader, IVectorIndexWriter
         _quantizer = quantizer;
         // Tombstoned vectors were not moved; their image slots are dropped here too.
         if (DeadVectorCount > 0) Compact();
+    }
+
+    /// <summary>target[i] = the list live vector i belongs to, decided on all cores.</summary>
+    private void AssignAll(CoarseQuantizer quantizer, InvertedList[] from, (int List, int Position)[] live, int[] target)
+    {
+        const int VectorsPerTask = 1024;
+        Parallel.For(0, (live.Length + VectorsPerTask - 1) / VectorsPerTask, () => new float[Dimension], (block, _, buffer) =>
+        {
+            int end = Math.Min(live.Length, (block + 1) * VectorsPerTask);
+            for (int i = block * VectorsPerTask; i < end; i++)
+            {
+                (int list, int position) = live[i];
+                from[list].Codes.Decode(position, buffer);
+                target[i] = quantizer.Nearest(buffer);
+            }
+
+            return buffer;
+        }, _ => { });
+    }
+
+    /// <summary>Normalised mean of each list's vectors, summed in a fixed order (deterministic); an empty list keeps its centroid.</summary>
+    private float[] MeansOfLists(CoarseQuantizer quantizer, InvertedList[] from, (int List, int Position)[] live, int[] target)
+    {
+        int dim = Dimension;
+        float[] sums = new float[quantizer.ListCount * dim];
+        float[] vector = new float[dim];
+        for (int i = 0; i < live.Length; i++)
+        {
+            (int list, int position) = live[i];
+            from[list].Codes.Decode(position, vector);
+            Span<float> sum = sums.AsSpan(target[i] * dim, dim);
+            System.Numerics.Tensors.TensorPrimitives.Add(sum, vector, sum);
+        }
+
+        for (int l = 0; l < quantizer.ListCount; l++)
+        {
+            Span<float> sum = sums.AsSpan(l * dim, dim);
+            float norm = System.Numerics.Tensors.TensorPrimitives.Norm(sum);
+            if (norm < 1e-12f) quantizer.Centroid(l).CopyTo(sum);
+            else System.Numerics.Tensors.TensorPrimitives.Multiply(sum, 1f / norm, sum);
+        }
+
+        return sums;
     }
 
     /// <summary>One list: codes (with scales) and the row id of each, in insertion order.</summary>

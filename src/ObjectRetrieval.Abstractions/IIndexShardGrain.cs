@@ -1,0 +1,77 @@
+using ObjectRetrieval.Core.Representation;
+
+namespace ObjectRetrieval.Abstractions;
+
+/// <summary>One image to store: its id and its representation in the core's checksummed record format.</summary>
+[GenerateSerializer, Immutable, Alias("objret.EncodedImage")]
+public sealed record EncodedImage(
+    [property: Id(0)] string ImageId,
+    [property: Id(1)] byte[] Representation)
+{
+    public static EncodedImage From(ImageRepresentation representation) =>
+        new(representation.ImageId, RepresentationSerializer.Serialize(representation));
+}
+
+/// <summary>A search as a shard sees it: the query is already a unit vector.</summary>
+[GenerateSerializer, Immutable, Alias("objret.ShardQuery")]
+public sealed record ShardQuery(
+    [property: Id(0)] float[] Vector,
+    [property: Id(1)] int K,
+    [property: Id(2)] ScoringMode Mode,
+    [property: Id(3)] int? NProbe,
+    [property: Id(4)] bool Explain);
+
+/// <summary>The patches of the matched cluster on the image's patch grid: row-major, one byte (0 or 1) per patch.</summary>
+[GenerateSerializer, Immutable, Alias("objret.RegionMask")]
+public sealed record RegionMask(
+    [property: Id(0)] int GridWidth,
+    [property: Id(1)] int GridHeight,
+    [property: Id(2)] byte[] Mask);
+
+/// <summary>
+/// One ranked image. <see cref="MatchedCluster"/> is the cluster whose vector gave the score, or null when
+/// another vector did (the global one, or a patch in dense mode).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("objret.ShardHit")]
+public sealed record ShardHit(
+    [property: Id(0)] string ImageId,
+    [property: Id(1)] string? SourceUri,
+    [property: Id(2)] float Score,
+    [property: Id(3)] int? MatchedCluster,
+    [property: Id(4)] RegionMask? Region);
+
+[GenerateSerializer, Immutable, Alias("objret.ShardStats")]
+public sealed record ShardStats(
+    [property: Id(0)] string ShardKey,
+    [property: Id(1)] int Images,
+    [property: Id(2)] long Vectors,
+    [property: Id(3)] long MemoryBytes,
+    [property: Id(4)] int Segments,
+    [property: Id(5)] int LogRecords,
+    [property: Id(6)] string Silo);
+
+/// <summary>
+/// One shard of an index (key: "index/shard-NNN", see <see cref="ShardRouting"/>). Writes return only once
+/// they are in the shard's write-ahead log; the in-memory index serves searches.
+/// </summary>
+[Alias("objret.IIndexShardGrain")]
+public interface IIndexShardGrain : IGrainWithStringKey
+{
+    /// <summary>Adds or replaces images (idempotent by image id). Returns how many were stored.</summary>
+    [Alias("Upsert")]
+    Task<int> UpsertAsync(IReadOnlyList<EncodedImage> images);
+
+    /// <summary>Deletes images; returns how many were present.</summary>
+    [Alias("Delete")]
+    Task<int> DeleteAsync(IReadOnlyList<string> imageIds);
+
+    [Alias("Search")]
+    Task<IReadOnlyList<ShardHit>> SearchAsync(ShardQuery query);
+
+    [Alias("Stats")]
+    Task<ShardStats> StatsAsync();
+
+    /// <summary>Seals the log into a segment now instead of waiting for the background timer.</summary>
+    [Alias("Seal")]
+    Task SealAsync();
+}

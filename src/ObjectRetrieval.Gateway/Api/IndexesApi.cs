@@ -1,0 +1,63 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using ObjectRetrieval.Abstractions;
+using ObjectRetrieval.Core.Index;
+
+namespace ObjectRetrieval.Gateway.Api;
+
+public static class IndexesApi
+{
+    public static IEndpointRouteBuilder MapIndexesApi(this IEndpointRouteBuilder api)
+    {
+        api.MapPost("/indexes", CreateAsync).WithName("CreateIndex").WithSummary("Creates an index (idempotent for the same definition).");
+        api.MapGet("/indexes/{name}", GetAsync).WithName("GetIndex").WithSummary("An index's definition and statistics, in total and per shard.");
+        return api;
+    }
+
+    public static async Task<Results<Created<IndexDefinitionResponse>, Ok<IndexDefinitionResponse>, ProblemHttpResult>> CreateAsync(
+        CreateIndexRequest request, IndexCatalog catalog, QueryEmbeddingCache embeddings)
+    {
+        if (!Enum.TryParse(request.Codec, ignoreCase: true, out VectorCodecKind codec) || !Enum.IsDefined(codec))
+        {
+            return Problems.BadRequest("Unknown codec", $"Codec '{request.Codec}' is not one of: int8, float16, float32.");
+        }
+
+        var definition = new IndexDefinition(
+            request.Name ?? string.Empty,
+            request.Model ?? embeddings.Embedder.Model,
+            request.Dimension ?? embeddings.Embedder.Dimension,
+            request.Shards,
+            request.Clusters,
+            codec,
+            request.Ivf is { } ivf ? new IvfSettings(ivf.ListCount, ivf.NProbe, ivf.TrainAtVectors) : null,
+            request.KeepDense);
+        if (definition.Problem() is { } problem) return Problems.BadRequest("Invalid index definition", problem);
+
+        return await catalog.CreateAsync(definition) switch
+        {
+            IndexCreation.Created => TypedResults.Created($"/api/v1/indexes/{definition.Name}", ToResponse(definition)),
+            IndexCreation.AlreadyExists => TypedResults.Ok(ToResponse(definition)),
+            _ => Problems.Conflict($"Index '{definition.Name}' already exists with a different definition."),
+        };
+    }
+
+    public static async Task<Results<Ok<IndexResponse>, ProblemHttpResult>> GetAsync(string name, IndexCatalog catalog, ShardFanOut fanOut, CancellationToken cancellationToken)
+    {
+        IndexDefinition? index = await catalog.FindAsync(name);
+        if (index is null) return Problems.UnknownIndex(name);
+        FanOutResult<ShardStats> stats = await fanOut.StatsAsync(index, cancellationToken);
+        return TypedResults.Ok(new IndexResponse(
+            ToResponse(index),
+            stats.Answers.Sum(s => s.Images),
+            stats.Answers.Sum(s => s.Vectors),
+            stats.Answers.Sum(s => s.MemoryBytes),
+            stats.Answers.Select(s => new ShardStatsResponse(s.ShardKey, s.Images, s.Vectors, s.MemoryBytes, s.Segments, s.LogRecords, s.Silo)).ToArray(),
+            stats.Partial,
+            stats.MissingShards));
+    }
+
+    internal static IndexDefinitionResponse ToResponse(IndexDefinition d) => new(
+        d.Name, d.Model, d.Dimension, d.ShardCount, d.Clusters, d.Codec.ToString().ToLowerInvariant(),
+        d.Ivf is { } ivf ? new IvfRequest(ivf.ListCount, ivf.DefaultNProbe, ivf.TrainAtVectors) : null, d.KeepDense);
+}

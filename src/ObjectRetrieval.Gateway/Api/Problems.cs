@@ -1,0 +1,19 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ObjectRetrieval.Gateway.Api;
+
+/// <summary>RFC 7807 answers for bad input, one wording per case.</summary>
+internal static class Problems
+{
+    public static ProblemHttpResult BadRequest(string title, string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: title);
+
+    public static ProblemHttpResult UnknownIndex(string name) =>
+        TypedResults.Problem($"There is no index named '{name}'.", statusCode: StatusCodes.Status404NotFound, title: "Unknown index");
+
+    public static ProblemHttpResult Conflict(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: "Index exists with another definition");
+
+    public static ProblemHttpResult Unavailable(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not available on this gateway");
+}

@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using ObjectRetrieval.Abstractions;
+using ObjectRetrieval.Core.Representation;
+
+namespace ObjectRetrieval.Gateway.Api;
+
+public static class SearchApi
+{
+    public const int MaxQueryLength = 1000;
+    public const int MaxK = 1000;
+
+    public static IEndpointRouteBuilder MapSearchApi(this IEndpointRouteBuilder api)
+    {
+        api.MapPost("/indexes/{name}/search", SearchAsync)
+            .WithName("Search")
+            .WithSummary("Top-k images containing the object the query names, merged over all shards.");
+        return api;
+    }
+
+    public static async Task<Results<Ok<SearchResponse>, ProblemHttpResult>> SearchAsync(
+        string name, SearchRequest request, IndexCatalog catalog, QueryEmbeddingCache embeddings, ShardFanOut fanOut, CancellationToken cancellationToken)
+    {
+        long started = Stopwatch.GetTimestamp();
+        if (string.IsNullOrWhiteSpace(request.Query)) return Problems.BadRequest("Empty query", "Give the object to look for in \"query\".");
+        if (request.Query.Length > MaxQueryLength) return Problems.BadRequest("Query too long", $"The query has {request.Query.Length} characters; at most {MaxQueryLength} are allowed.");
+        if (request.K is < 1 or > MaxK) return Problems.BadRequest("k out of range", $"k must be between 1 and {MaxK}; it was {request.K}.");
+        if (request.NProbe is < 1) return Problems.BadRequest("nprobe out of range", "nprobe must be at least 1.");
+        if (!ModeVectors.TryParse(request.Mode, out ScoringMode mode))
+        {
+            return Problems.BadRequest("Unknown mode", $"Mode '{request.Mode}' is not one of: {string.Join(", ", Enum.GetNames<ScoringMode>().Select(m => m.ToLowerInvariant()))}.");
+        }
+
+        IndexDefinition? index = await catalog.FindAsync(name);
+        if (index is null) return Problems.UnknownIndex(name);
+        if (mode == ScoringMode.Dense && !index.KeepDense) return Problems.BadRequest("Mode unavailable", $"Index '{name}' was built without dense patches; use cluster or global.");
+        if (embeddings.Embedder.Model != index.Model || embeddings.Embedder.Dimension != index.Dimension)
+        {
+            return Problems.BadRequest("Model mismatch", $"Index '{name}' was built with model '{index.Model}' (D={index.Dimension}); this gateway embeds queries with '{embeddings.Embedder.Model}' (D={embeddings.Embedder.Dimension}).");
+        }
+
+        float[] vector = await embeddings.EmbedAsync(request.Query, cancellationToken);
+        SearchOutcome outcome = await fanOut.SearchAsync(index, new ShardQuery(vector, request.K, mode, request.NProbe, request.Explain), cancellationToken);
+        return TypedResults.Ok(new SearchResponse(
+            index.Name,
+            request.Query,
+            mode.ToString().ToLowerInvariant(),
+            outcome.Hits.Select(ToResponse).ToArray(),
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            outcome.Partial,
+            outcome.MissingShards));
+    }
+
+    private static SearchHitResponse ToResponse(ShardHit hit) =>
+        new(hit.ImageId, hit.SourceUri, hit.Score, hit.MatchedCluster, hit.Region is null ? null : ToResponse(hit.Region));
+
+    private static RegionResponse ToResponse(RegionMask region)
+    {
+        var rows = new string[region.GridHeight];
+        for (int y = 0; y < rows.Length; y++)
+        {
+            rows[y] = string.Create(region.GridWidth, (region, y), static (row, state) =>
+            {
+                for (int x = 0; x < row.Length; x++)
+                {
+                    int cell = state.y * state.region.GridWidth + x;
+                    row[x] = cell < state.region.Mask.Length && state.region.Mask[cell] != 0 ? '1' : '0';
+                }
+            });
+        }
+
+        return new RegionResponse(region.GridWidth, region.GridHeight, rows);
+    }
+}

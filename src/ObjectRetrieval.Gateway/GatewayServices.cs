@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using ObjectRetrieval.Abstractions;
+using ObjectRetrieval.Gateway.Api;
+
+namespace ObjectRetrieval.Gateway;
+
+public static class GatewayServices
+{
+    public const string ReadyTag = "ready";
+
+    /// <summary>
+    /// The gateway's services; the process must also provide an <see cref="IGrainFactory"/> (a silo or an
+    /// Orleans client) and an <see cref="IQueryEmbedder"/>, and may provide an <see cref="IImageEncoderService"/>.
+    /// </summary>
+    public static IServiceCollection AddObjectRetrievalGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<GatewayOptions>()
+            .Bind(configuration.GetSection(GatewayOptions.SectionName))
+            .Validate(o => o.ShardDeadline > TimeSpan.Zero, $"{GatewayOptions.SectionName}:ShardDeadline must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IndexCatalog>();
+        services.AddSingleton<ShardFanOut>();
+        services.AddSingleton<QueryEmbeddingCache>();
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.AddHealthChecks().AddCheck<ClusterReadyCheck>("cluster", tags: [ReadyTag]);
+        return services;
+    }
+
+    /// <summary>/api/v1 endpoints, /openapi/v1.json, /health/live and /health/ready.</summary>
+    public static WebApplication MapObjectRetrievalGateway(this WebApplication app)
+    {
+        // Problem details for every error: exceptions, and bodies that do not bind (malformed JSON).
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        RouteGroupBuilder api = app.MapGroup("/api/v1");
+        api.MapIndexesApi();
+        api.MapSearchApi();
+        api.MapImagesApi();
+        app.MapOpenApi();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        return app;
+    }
+}
+
+/// <summary>Ready when a grain call goes through the cluster and back: membership joined and placement working.</summary>
+internal sealed class ClusterReadyCheck(IGrainFactory grains) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await grains.GetGrain<IIndexGrain>("health-probe").GetDefinitionAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            return HealthCheckResult.Healthy("Grain calls answer.");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return HealthCheckResult.Unhealthy("Grain calls do not answer.", e);
+        }
+    }
+}

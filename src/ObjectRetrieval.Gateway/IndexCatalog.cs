@@ -1,0 +1,26 @@
+using System.Collections.Concurrent;
+using ObjectRetrieval.Abstractions;
+
+namespace ObjectRetrieval.Gateway;
+
+/// <summary>Index definitions as the gateway sees them. Definitions never change once created, so found ones are cached.</summary>
+public sealed class IndexCatalog(IGrainFactory grains)
+{
+    private readonly ConcurrentDictionary<string, IndexDefinition> _known = new(StringComparer.Ordinal);
+
+    public async ValueTask<IndexDefinition?> FindAsync(string name)
+    {
+        if (_known.TryGetValue(name, out IndexDefinition? cached)) return cached;
+        if (!IndexDefinition.IsValidName(name)) return null;
+        IndexDefinition? definition = await grains.GetGrain<IIndexGrain>(name).GetDefinitionAsync().ConfigureAwait(false);
+        if (definition is not null) _known[name] = definition;
+        return definition;
+    }
+
+    public async Task<IndexCreation> CreateAsync(IndexDefinition definition)
+    {
+        IndexCreation outcome = await grains.GetGrain<IIndexGrain>(definition.Name).CreateAsync(definition).ConfigureAwait(false);
+        if (outcome != IndexCreation.Conflict) _known[definition.Name] = definition;
+        return outcome;
+    }
+}

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Options;
+using ObjectRetrieval.Abstractions;
+
+namespace ObjectRetrieval.Gateway;
+
+/// <summary>An LRU cache of query vectors in front of the text tower; vectors are shared read-only.</summary>
+public sealed class QueryEmbeddingCache(IQueryEmbedder embedder, IOptions<GatewayOptions> options)
+{
+    private readonly Dictionary<string, LinkedListNode<(string Query, float[] Vector)>> _entries = new(StringComparer.Ordinal);
+    private readonly LinkedList<(string Query, float[] Vector)> _recency = new();
+    private readonly Lock _gate = new();
+    private readonly int _capacity = Math.Max(1, options.Value.QueryCacheEntries);
+
+    public long Hits { get; private set; }
+
+    public long Misses { get; private set; }
+
+    public IQueryEmbedder Embedder => embedder;
+
+    public async ValueTask<float[]> EmbedAsync(string query, CancellationToken cancellationToken)
+    {
+        string key = query.Trim();
+        lock (_gate)
+        {
+            if (_entries.TryGetValue(key, out var node))
+            {
+                _recency.Remove(node);
+                _recency.AddFirst(node);
+                Hits++;
+                return node.Value.Vector;
+            }
+
+            Misses++;
+        }
+
+        float[] vector = await embedder.EmbedAsync(key, cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (!_entries.ContainsKey(key))
+            {
+                _entries[key] = _recency.AddFirst((key, vector));
+                if (_entries.Count > _capacity)
+                {
+                    _entries.Remove(_recency.Last!.Value.Query);
+                    _recency.RemoveLast();
+                }
+            }
+        }
+
+        return vector;
+    }
+}

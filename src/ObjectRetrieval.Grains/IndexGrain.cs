@@ -1,0 +1,41 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
+using ObjectRetrieval.Abstractions;
+using ObjectRetrieval.Grains.Storage;
+
+namespace ObjectRetrieval.Grains;
+
+/// <summary>Keeps an index's definition, written once to index storage as JSON beside the index's shards.</summary>
+public sealed class IndexGrain(IIndexStorage storage, ILogger<IndexGrain> logger) : Grain, IIndexGrain
+{
+    internal static readonly JsonSerializerOptions DefinitionJson = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    private IndexDefinition? _definition;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        byte[]? stored = await storage.ReadDefinitionAsync(this.GetPrimaryKeyString(), cancellationToken);
+        if (stored is not null) _definition = JsonSerializer.Deserialize<IndexDefinition>(stored, DefinitionJson);
+    }
+
+    public async Task<IndexCreation> CreateAsync(IndexDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        if (definition.Name != this.GetPrimaryKeyString()) throw new ArgumentException($"Definition names '{definition.Name}' but this is index '{this.GetPrimaryKeyString()}'.");
+        if (definition.Problem() is { } problem) throw new ArgumentException(problem);
+        if (_definition is not null) return _definition == definition ? IndexCreation.AlreadyExists : IndexCreation.Conflict;
+
+        await storage.WriteDefinitionAsync(definition.Name, JsonSerializer.SerializeToUtf8Bytes(definition, DefinitionJson));
+        _definition = definition;
+        logger.LogInformation("Created index {Index}: {Shards} shards, D={Dimension}, K={Clusters}, {Codec}, model {Model}.",
+            definition.Name, definition.ShardCount, definition.Dimension, definition.Clusters, definition.Codec, definition.Model);
+        return IndexCreation.Created;
+    }
+
+    public Task<IndexDefinition?> GetDefinitionAsync() => Task.FromResult(_definition);
+}

@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Self-test of the exporter: seeded random-init exports end to end, no downloads.
+
+    python selftest.py                 # prints "N passed, N failed, N skipped"
+    python -m pytest selftest.py -q    # the same tests under pytest
+
+Tests that need a library which is not installed are skipped, not failed:
+tokenizer and model.json tests need nothing beyond the standard library; the
+export tests need torch, onnx, onnxruntime, numpy and transformers (HF preset)
+or open_clip_torch (open_clip preset).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import tempfile
+import traceback
+import unittest
+from pathlib import Path
+from typing import Callable
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from clipexport import bpe, package  # noqa: E402
+
+# 64 px training size (4x4 grid) exported at 96 px (6x6): exercises interpolation.
+IMAGE_SIZE = 96
+
+
+def require(*modules: str) -> None:
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    if missing:
+        raise unittest.SkipTest(f"not installed: {', '.join(missing)}")
+
+
+def export_random(config: str, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    """Run the real command line in a fresh interpreter (exit code, no shared state)."""
+    command = [sys.executable, str(HERE / "export_clip.py"), "--random-init", config, "--out", str(out),
+               "--image-size", str(IMAGE_SIZE), *extra]
+    return subprocess.run(command, capture_output=True, text=True, timeout=900)
+
+
+# --------------------------------------------------------------------------- #
+# No heavy dependencies
+# --------------------------------------------------------------------------- #
+
+def test_synthetic_bpe_tables_round_trip() -> None:
+    tables = bpe.tables_from_open_clip_bpe(bpe.synthetic_open_clip_bpe_text(["photo", "hydrant", "a"]))
+    assert tables.vocab["!"] == 0 and tables.vocab["!</w>"] == 256, "byte symbols must come first, '!' first"
+    assert tables.end_id == len(tables.vocab) - 1 and tables.start_id == tables.end_id - 1
+    with tempfile.TemporaryDirectory() as folder:
+        vocab, merges = Path(folder) / "vocab.json", Path(folder) / "merges.txt"
+        bpe.write_hf_files(tables, vocab, merges)
+        assert merges.read_text(encoding="utf-8").startswith("#version: 0.2\n")
+        back = bpe.read_hf_files(vocab, merges)
+    assert back.vocab == tables.vocab and back.merges == tables.merges
+    row = bpe.ClipBpeTokenizer(back, 16).sequence("A  Photo of a HYDRANT")
+    photo, hydrant = back.vocab["photo</w>"], back.vocab["hydrant</w>"]
+    assert row[:7] == [back.start_id, back.vocab["a</w>"], photo, back.vocab["o"], back.vocab["f</w>"],
+                       back.vocab["a</w>"], hydrant], row
+    assert row[7] == back.end_id and row[8:] == [0] * 8
+    long_row = bpe.ClipBpeTokenizer(back, 8).sequence("a photo " * 20)
+    assert len(long_row) == 8 and long_row[-1] == back.end_id, "truncation keeps the end token last"
+
+
+def test_real_open_clip_vocabulary_conversion() -> None:
+    require("open_clip", "torch")
+    from open_clip.tokenizer import default_bpe
+
+    tables = bpe.read_open_clip_bpe(default_bpe())
+    assert len(tables.vocab) == 49408 and len(tables.merges) == 48894
+    assert (tables.start_id, tables.end_id) == (49406, 49407)
+    # The well-known CLIP ids of "a photo of a cat." (a, photo, of, a, cat, .).
+    row = bpe.ClipBpeTokenizer(tables, 77).sequence("a photo of a cat.")
+    assert row[:8] == [49406, 320, 1125, 539, 320, 2368, 269, 49407], row[:8]
+
+
+def test_model_json_validation() -> None:
+    document = package.build_model_json(
+        name="clip-test", version="1", embedding_dim=8, image_size=448, patch_size=16,
+        mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25), context_length=77, pad_token_id=0,
+        templates=["a photo of a {}."], source={"checkpoint": "none"})
+    assert document["image"]["resize"] == "center-crop" and document["text"]["hasAttentionMask"] is False
+    for mutate in (lambda d: d.update(formatVersion=2),
+                   lambda d: d["image"].update(imageSize=450),
+                   lambda d: d["text"]["tokenizer"].update(startToken="<start_of_text>"),
+                   lambda d: d.update(promptTemplates=["no placeholder"])):
+        broken = json.loads(json.dumps(document))
+        mutate(broken)
+        try:
+            package.validate_model_json(broken)
+        except ValueError:
+            continue
+        raise AssertionError("an invalid model.json was accepted")
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            package.write_model_json(Path(folder), document)
+        except ValueError as error:
+            assert "image.onnx missing" in str(error)
+        else:
+            raise AssertionError("model.json was written although the files it names are missing")
+        assert not (Path(folder) / "model.json").exists()
+
+
+def test_position_interpolation_keeps_orientation() -> None:
+    require("torch")
+    import torch
+
+    from clipexport.towers import interpolate_position_embedding
+
+    source_grid, target_grid, width = 4, 7, 3
+    rows = torch.arange(source_grid, dtype=torch.float32).repeat_interleave(source_grid)   # value = row index
+    table = torch.stack([rows, torch.zeros_like(rows), torch.ones_like(rows)], dim=1)
+    table = torch.cat([torch.full((1, width), 42.0), table])
+    resized = interpolate_position_embedding(table, target_grid)
+    assert resized.shape == (1 + target_grid * target_grid, width)
+    assert torch.equal(resized[0], table[0]), "class token must be kept"
+    grid = resized[1:, 0].reshape(target_grid, target_grid)
+    assert torch.allclose(grid, grid[:, :1].expand_as(grid), atol=1e-5), "row-only variation must stay row-only"
+    assert bool((grid[1:, 0] >= grid[:-1, 0] - 1e-5).all()), "row order must be preserved"
+    assert torch.allclose(resized[1:, 2], torch.ones(target_grid * target_grid), atol=1e-5)
+    assert torch.equal(interpolate_position_embedding(table, source_grid), table)
+
+
+# --------------------------------------------------------------------------- #
+# End-to-end exports
+# --------------------------------------------------------------------------- #
+
+def verify_package(folder: Path) -> None:
+    """What the C# side relies on: files, model.json, ONNX names/types/shapes,
+    run-time shapes, tokenizer files; and that the exporter's checks (the dense
+    path among them) passed."""
+    import numpy as np
+    import onnxruntime as ort
+
+    from clipexport import checks
+
+    document = json.loads((folder / package.MODEL_JSON).read_text(encoding="utf-8"))
+    package.validate_model_json(document, folder)
+    dim, size = document["embeddingDim"], document["image"]["imageSize"]
+    grid, context = size // document["image"]["patchSize"], document["text"]["contextLength"]
+    assert size == IMAGE_SIZE and grid == 6
+
+    spec = checks.TensorSpec
+    notes = checks.inspect_contract(folder / "image.onnx",
+                                    [spec("pixel_values", "float32", ("batch", 3, size, size))],
+                                    [spec("image_embeds", "float32", ("batch", dim)),
+                                     spec("patch_embeds", "float32", ("batch", grid * grid, dim))])
+    notes += checks.inspect_contract(folder / "text.onnx", [spec("input_ids", "int64", ("batch", context))],
+                                     [spec("text_embeds", "float32", ("batch", dim))])
+    assert not notes, f"output sizes left symbolic: {notes}"
+
+    image = ort.InferenceSession(str(folder / "image.onnx"), providers=["CPUExecutionProvider"])
+    pixels = np.random.default_rng(0).standard_normal((2, 3, size, size)).astype(np.float32)
+    image_embeds, patch_embeds = image.run(["image_embeds", "patch_embeds"], {"pixel_values": pixels})
+    assert image_embeds.shape == (2, dim) and patch_embeds.shape == (2, grid * grid, dim)
+    assert image_embeds.dtype == np.float32 and np.isfinite(patch_embeds).all()
+
+    tokenizer_spec = document["text"]["tokenizer"]
+    tables = bpe.read_hf_files(folder / tokenizer_spec["vocab"], folder / tokenizer_spec["merges"])
+    assert tables.vocab[tokenizer_spec["startToken"]] == tables.start_id
+    assert tables.vocab[tokenizer_spec["endToken"]] == tables.end_id
+    ids = np.asarray(bpe.ClipBpeTokenizer(tables, context, tokenizer_spec["padTokenId"])(
+        [document["promptTemplates"][0].format("fire hydrant"), "a dog"]), dtype=np.int64)
+    text = ort.InferenceSession(str(folder / "text.onnx"), providers=["CPUExecutionProvider"])
+    (text_embeds,) = text.run(["text_embeds"], {"input_ids": ids})
+    assert text_embeds.shape == (2, dim)
+
+    results = document["source"]["checks"]
+    assert results["run"] is True and results["passed"] is True
+    by_name = {r["name"]: r for r in results["results"]}
+    dense = [r for name, r in by_name.items() if "loop-form MaskCLIP" in name]
+    assert dense and dense[0]["passed"] and dense[0]["maxAbsDiff"] < 1e-3
+    assert any("vs library" in name and r["passed"] for name, r in by_name.items())
+    assert set(document["source"]["files"]) >= {"image.onnx", "text.onnx", "vocab.json", "merges.txt"}
+
+
+def _export_and_verify(config: str, *modules: str) -> None:
+    require("torch", "onnx", "onnxruntime", "numpy", *modules)
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "package"
+        completed = export_random(config, out)
+        assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
+        verify_package(out)
+        again = export_random(config, out)
+        assert again.returncode == 2 and "--force" in again.stderr, "an existing package must not be overwritten"
+        assert (out / "model.json").exists()
+
+
+def test_export_random_hf() -> None:
+    _export_and_verify("hf-config:vit-b-16-tiny", "transformers")
+
+
+def test_export_random_open_clip() -> None:
+    _export_and_verify("open_clip-config:vit-b-16-tiny", "open_clip")
+
+
+# --------------------------------------------------------------------------- #
+# Stand-alone runner
+# --------------------------------------------------------------------------- #
+
+def main() -> int:
+    tests: list[tuple[str, Callable[[], None]]] = [
+        (name, value) for name, value in globals().items() if name.startswith("test_") and callable(value)]
+    passed = failed = skipped = 0
+    for name, test in tests:
+        try:
+            test()
+        except unittest.SkipTest as reason:
+            skipped += 1
+            print(f"SKIP {name}: {reason}")
+        except Exception:  # noqa: BLE001 - report and continue
+            failed += 1
+            print(f"FAIL {name}\n{traceback.format_exc()}")
+        else:
+            passed += 1
+            print(f"ok   {name}")
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ObjectRetrieval.Abstractions;
+using ObjectRetrieval.Encoding;
+using ObjectRetrieval.Encoding.Models;
+using ObjectRetrieval.Gateway;
+using ObjectRetrieval.Grains.Storage;
+
+namespace ObjectRetrieval.Silo;
+
+/// <summary>
+/// One process of the system: a silo when it has the index or encoder role (a client otherwise), with the
+/// gateway's HTTP API in the same process when it has the gateway role.
+/// </summary>
+public static class ObjectRetrievalHost
+{
+    /// <param name="configure">Runs after the defaults: replaces services (tests, benchmarks) or adds to them.</param>
+    public static WebApplication Build(IConfiguration configuration, Action<IServiceCollection>? configure = null)
+    {
+        ObjectRetrievalOptions options = SiloHosting.ReadOptions(configuration);
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "objret" });
+        builder.Configuration.AddConfiguration(configuration);
+        builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.WebHost.UseUrls(options.HttpUrl);
+
+        bool hostsSilo = options.HasRole(SiloRoles.Index) || options.HasRole(SiloRoles.Encoder);
+        if (hostsSilo) builder.UseOrleans(silo => silo.AddObjectRetrievalSilo(options, configuration));
+        else builder.UseOrleansClient(client => client.AddObjectRetrievalClient(options));
+
+        ModelPackage? model = options.ModelDirectory is { } directory ? ModelPackage.Load(directory) : null;
+        if (options.HasRole(SiloRoles.Gateway))
+        {
+            builder.Services.AddObjectRetrievalGateway(configuration);
+            if (model is not null) builder.Services.TryAddSingleton<IQueryEmbedder>(_ => new TextTowerQueryEmbedder(TextEncoder.Create(model)));
+        }
+        else
+        {
+            builder.Services.AddHealthChecks();
+        }
+
+        if (options.HasRole(SiloRoles.Encoder) && model is not null)
+        {
+            builder.Services.TryAddSingleton<IImageEncoderService>(sp => new ImageTowerEncoderService(model, sp.GetRequiredService<ILoggerFactory>()));
+        }
+
+        if (options.HasRole(SiloRoles.Index))
+        {
+            builder.Services.AddHealthChecks().AddCheck<StorageReadyCheck>("index-storage", tags: [GatewayServices.ReadyTag]);
+        }
+
+        configure?.Invoke(builder.Services);
+        WebApplication app = builder.Build();
+        if (options.HasRole(SiloRoles.Gateway))
+        {
+            app.MapObjectRetrievalGateway();
+        }
+        else
+        {
+            app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+            app.MapHealthChecks("/health/ready");
+        }
+
+        return app;
+    }
+}
+
+/// <summary>Ready only while the shards' storage answers.</summary>
+internal sealed class StorageReadyCheck(IIndexStorage storage) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await storage.ProbeAsync(cancellationToken);
+            return HealthCheckResult.Healthy(storage.Description);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return HealthCheckResult.Unhealthy($"Index storage ({storage.Description}) does not answer.", e);
+        }
+    }
+}

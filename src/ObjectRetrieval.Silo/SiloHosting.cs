@@ -1,0 +1,93 @@
+using System.Net;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using ObjectRetrieval.Grains;
+using ObjectRetrieval.Grains.Storage;
+using Orleans.Configuration;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+
+namespace ObjectRetrieval.Silo;
+
+public static class SiloHosting
+{
+    /// <summary>Index storage as configured: a local directory or a blob container.</summary>
+    public static IServiceCollection AddIndexStorage(this IServiceCollection services, StorageSettings storage)
+    {
+        services.AddSingleton<IIndexStorage>(_ => storage.Kind switch
+        {
+            StorageKind.Blob => new BlobIndexStorage(new BlobContainerClient(storage.BlobConnectionString, storage.BlobContainer)),
+            _ => new LocalDirectoryIndexStorage(storage.Directory!),
+        });
+        return services;
+    }
+
+    /// <summary>Shard settings from "Shards" (seal thresholds, maintenance period).</summary>
+    public static IServiceCollection AddShardOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ShardOptions>()
+            .Bind(configuration.GetSection(ShardOptions.SectionName))
+            .Validate(o => o.MaintenanceInterval > TimeSpan.Zero, $"{ShardOptions.SectionName}:MaintenanceInterval must be positive.")
+            .Validate(o => o.SealLogBytes > 0 && o.SealLogRecords > 0, $"{ShardOptions.SectionName}:SealLogBytes and SealLogRecords must be positive.")
+            .ValidateOnStart();
+        return services;
+    }
+
+    /// <summary>Membership, ports, role metadata and the index grains' services of one silo.</summary>
+    public static ISiloBuilder AddObjectRetrievalSilo(this ISiloBuilder silo, ObjectRetrievalOptions options, IConfiguration configuration)
+    {
+        ClusterSettings cluster = options.Cluster;
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = cluster.ClusterId;
+            o.ServiceId = cluster.ServiceId;
+        });
+        if (cluster.Mode == ClusteringMode.AzureTable)
+        {
+            silo.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(cluster.AzureTableConnectionString));
+            IPAddress advertised = cluster.AdvertisedAddress is { } address ? IPAddress.Parse(address) : IPAddress.Loopback;
+            silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: cluster.AdvertisedAddress is not null);
+        }
+        else
+        {
+            IPEndPoint? primary = cluster.PrimarySiloPort is { } port ? new IPEndPoint(IPAddress.Loopback, port) : null;
+            silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, primary, cluster.ServiceId, cluster.ClusterId);
+        }
+
+        silo.UseSiloMetadata(SiloRoles.All.ToDictionary(SiloRoles.MetadataKey, role => options.HasRole(role) ? "true" : "false"));
+        silo.Services.AddIndexStorage(options.Storage);
+        silo.Services.AddShardOptions(configuration);
+        return silo;
+    }
+
+    /// <summary>A gateway without a silo: an Orleans client of the configured cluster.</summary>
+    public static IClientBuilder AddObjectRetrievalClient(this IClientBuilder client, ObjectRetrievalOptions options)
+    {
+        ClusterSettings cluster = options.Cluster;
+        client.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = cluster.ClusterId;
+            o.ServiceId = cluster.ServiceId;
+        });
+        if (cluster.Mode == ClusteringMode.AzureTable)
+        {
+            client.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(cluster.AzureTableConnectionString));
+        }
+        else
+        {
+            client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId);
+        }
+
+        return client;
+    }
+
+    public static ObjectRetrievalOptions ReadOptions(IConfiguration configuration)
+    {
+        ObjectRetrievalOptions options = configuration.GetSection(ObjectRetrievalOptions.SectionName).Get<ObjectRetrievalOptions>() ?? new ObjectRetrievalOptions();
+        IReadOnlyList<string> problems = options.Problems();
+        if (problems.Count > 0) throw new OptionsValidationException(ObjectRetrievalOptions.SectionName, typeof(ObjectRetrievalOptions), problems);
+        return options;
+    }
+}

@@ -1,0 +1,131 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ObjectRetrieval.Abstractions;
+using ObjectRetrieval.Gateway;
+using ObjectRetrieval.Grains;
+using ObjectRetrieval.Grains.Storage;
+using Orleans.TestingHost;
+
+namespace ObjectRetrieval.Cluster.Tests;
+
+/// <summary>Starts an in-process cluster of real silos sharing one index storage, plus optionally a gateway on a free port.</summary>
+public sealed class TestClusterHandle : IAsyncDisposable
+{
+    private TestClusterHandle(InProcessTestCluster cluster, ShardGates gates)
+    {
+        Cluster = cluster;
+        Gates = gates;
+    }
+
+    public InProcessTestCluster Cluster { get; }
+
+    public ShardGates Gates { get; }
+
+    public IClusterClient Client => Cluster.Client;
+
+    public static async Task<TestClusterHandle> StartAsync(int silos, Func<IIndexStorage> storage)
+    {
+        var gates = new ShardGates();
+        IIndexStorage shared = storage();
+        var builder = new InProcessTestClusterBuilder((short)silos);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.AddSingleton(shared);
+            silo.Services.AddSingleton(gates);
+            silo.Services.AddOptions<ShardOptions>();
+            silo.AddIncomingGrainCallFilter<ShardGateFilter>();
+        });
+        builder.ConfigureSiloHost((_, host) => host.Logging.SetMinimumLevel(LogLevel.Warning));
+        builder.ConfigureClientHost(host => host.Logging.SetMinimumLevel(LogLevel.Warning));
+        InProcessTestCluster cluster = builder.Build();
+        await cluster.DeployAsync();
+        return new TestClusterHandle(cluster, gates);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+}
+
+/// <summary>The gateway's HTTP API on Kestrel at a free loopback port, talking to a test cluster through its client.</summary>
+public sealed class TestGateway : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestGateway(WebApplication app, HttpClient http, ShardFanOut fanOut)
+    {
+        _app = app;
+        Http = http;
+        FanOut = fanOut;
+    }
+
+    public HttpClient Http { get; }
+
+    public ShardFanOut FanOut { get; }
+
+    internal HashingQueryEmbedder Embedder => (HashingQueryEmbedder)_app.Services.GetRequiredService<IQueryEmbedder>();
+
+    public static async Task<TestGateway> StartAsync(IClusterClient client, TimeSpan shardDeadline)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Gateway:ShardDeadline"] = shardDeadline.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+        });
+        builder.Services.AddSingleton<IGrainFactory>(client);
+        builder.Services.AddSingleton<IQueryEmbedder, HashingQueryEmbedder>();
+        builder.Services.AddObjectRetrievalGateway(builder.Configuration);
+        WebApplication app = builder.Build();
+        app.MapObjectRetrievalGateway();
+        await app.StartAsync();
+        string address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new TestGateway(app, new HttpClient { BaseAddress = new Uri(address) }, app.Services.GetRequiredService<ShardFanOut>());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary>One 3-silo cluster with local-directory storage and a gateway, shared by the tests of a collection; each test uses its own index.</summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    private readonly string _storageDirectory = Path.Combine(Path.GetTempPath(), "objret-cluster-tests-" + Guid.NewGuid().ToString("N"));
+
+    public TestClusterHandle Handle { get; private set; } = null!;
+
+    public TestGateway Gateway { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Handle = await TestClusterHandle.StartAsync(3, () => new LocalDirectoryIndexStorage(_storageDirectory));
+
+        // Long enough that healthy shards on a loaded build machine always answer; the late shard is held by a gate, not by time.
+        Gateway = await TestGateway.StartAsync(Handle.Client, TimeSpan.FromSeconds(10));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Gateway.DisposeAsync();
+        await Handle.DisposeAsync();
+        if (Directory.Exists(_storageDirectory)) Directory.Delete(_storageDirectory, recursive: true);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}
