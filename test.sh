@@ -6,6 +6,16 @@ cd "$(dirname "$0")"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+echo "== tools"
+# Prometheus and promtool (Debian package): the dashboard and metrics tests run them.
+if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  else
+    echo "prometheus/promtool missing and cannot install them (needs root and apt-get): install the Debian package 'prometheus'." >&2
+  fi
+fi
+
 echo "== test tools"
 # Azurite (Azure Storage emulator) for the storage and cluster tests, pinned in tests/tools/package-lock.json.
 if [ ! -x tests/tools/node_modules/.bin/azurite-blob ]; then

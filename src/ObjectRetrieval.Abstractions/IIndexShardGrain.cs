@@ -71,6 +71,10 @@ public interface IIndexShardGrain : IGrainWithStringKey
     [Alias("Stats")]
     Task<ShardStats> StatsAsync();
 
+    /// <summary>Each image's stored metadata (null where the shard does not hold the image): lets ingest skip unchanged images.</summary>
+    [Alias("Metadata")]
+    Task<IReadOnlyList<IReadOnlyDictionary<string, string>?>> MetadataAsync(IReadOnlyList<string> imageIds);
+
     /// <summary>Seals the log into a segment now instead of waiting for the background timer.</summary>
     [Alias("Seal")]
     Task SealAsync();

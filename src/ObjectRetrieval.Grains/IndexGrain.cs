@@ -2,11 +2,13 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using ObjectRetrieval.Abstractions;
+using ObjectRetrieval.Grains.Placement;
 using ObjectRetrieval.Grains.Storage;
 
 namespace ObjectRetrieval.Grains;
 
-/// <summary>Keeps an index's definition, written once to index storage as JSON beside the index's shards.</summary>
+/// <summary>Keeps an index's definition, written once to index storage as JSON beside the index's shards; on index silos, which hold the storage.</summary>
+[SiloRolePlacementFilter(SiloRoles.Index)]
 public sealed class IndexGrain(IIndexStorage storage, ILogger<IndexGrain> logger) : Grain, IIndexGrain
 {
     internal static readonly JsonSerializerOptions DefinitionJson = new(JsonSerializerDefaults.Web)

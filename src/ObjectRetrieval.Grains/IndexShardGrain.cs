@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Core.Representation;
+using ObjectRetrieval.Grains.Placement;
 using ObjectRetrieval.Grains.Storage;
 
 namespace ObjectRetrieval.Grains;
@@ -9,9 +10,11 @@ namespace ObjectRetrieval.Grains;
 /// <summary>
 /// A thin Orleans adapter around <see cref="ShardContents"/>: writes go to the shard's write-ahead log
 /// first and to memory second; activation rebuilds memory from the newest segment and the log
-/// (IndexShardGrain.Persistence.cs). Shards stay active: they are the index.
+/// (IndexShardGrain.Persistence.cs). Shards stay active: they are the index. They are placed only on silos
+/// with the index role.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
+[SiloRolePlacementFilter(SiloRoles.Index)]
 public sealed partial class IndexShardGrain(
     IIndexStorage storage,
     IOptions<ShardOptions> options,
@@ -88,6 +91,12 @@ public sealed partial class IndexShardGrain(
 
     public Task<ShardStats> StatsAsync() => Task.FromResult(new ShardStats(
         Key, _contents.ImageCount, _contents.VectorCount, _contents.MemoryBytes, _segmentCount, _logRecords, RuntimeIdentity));
+
+    public Task<IReadOnlyList<IReadOnlyDictionary<string, string>?>> MetadataAsync(IReadOnlyList<string> imageIds)
+    {
+        ArgumentNullException.ThrowIfNull(imageIds);
+        return Task.FromResult<IReadOnlyList<IReadOnlyDictionary<string, string>?>>(imageIds.Select(_contents.MetadataOf).ToArray());
+    }
 
     private async Task MaintainAsync(CancellationToken cancellationToken)
     {

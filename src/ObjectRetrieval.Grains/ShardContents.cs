@@ -36,6 +36,8 @@ public sealed class ShardContents
 
     public bool Contains(string imageId) => _images.ContainsKey(imageId);
 
+    public IReadOnlyDictionary<string, string>? MetadataOf(string imageId) => _images.TryGetValue(imageId, out ImageRepresentation? image) ? image.Metadata : null;
+
     /// <summary>Why the representation cannot go into this index, or null.</summary>
     public string? Problem(ImageRepresentation image)
     {

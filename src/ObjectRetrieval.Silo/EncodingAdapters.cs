@@ -43,11 +43,7 @@ public sealed class ImageTowerEncoderService(ModelPackage package, ILoggerFactor
     public async Task<ImageRepresentation> EncodeAsync(
         string imageId, ReadOnlyMemory<byte> bytes, string? sourceUri, int clusters, bool keepDensePatches, CancellationToken cancellationToken = default)
     {
-        ImageEncoder encoder = _encoders.GetOrAdd((clusters, keepDensePatches), key => new Lazy<ImageEncoder>(() => ImageEncoder.Create(
-            package,
-            new ImageEncoderOptions { KeepDensePatches = key.Dense },
-            new AggregationOptions { Clusters = key.Clusters }.CreateAggregator(),
-            loggers.CreateLogger<ImageEncoder>()))).Value;
+        ImageEncoder encoder = EncoderFor(clusters, keepDensePatches);
         try
         {
             return await encoder.EncodeAsync(ImageSource.FromBytes(imageId, bytes) with { SourceUri = sourceUri }, cancellationToken).ConfigureAwait(false);
@@ -57,6 +53,14 @@ public sealed class ImageTowerEncoderService(ModelPackage package, ILoggerFactor
             throw new ArgumentException($"Image '{imageId}' cannot be used ({e.Reason}): {e.Message}", e);
         }
     }
+
+    /// <summary>The process's batching encoder for this aggregation setting (ingest workers share it too).</summary>
+    public ImageEncoder EncoderFor(int clusters, bool keepDensePatches) =>
+        _encoders.GetOrAdd((clusters, keepDensePatches), key => new Lazy<ImageEncoder>(() => ImageEncoder.Create(
+            package,
+            new ImageEncoderOptions { KeepDensePatches = key.Dense },
+            new AggregationOptions { Clusters = key.Clusters }.CreateAggregator(),
+            loggers.CreateLogger<ImageEncoder>()))).Value;
 
     public async ValueTask DisposeAsync()
     {

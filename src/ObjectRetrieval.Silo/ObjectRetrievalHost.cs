@@ -10,6 +10,7 @@ using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Encoding;
 using ObjectRetrieval.Encoding.Models;
 using ObjectRetrieval.Gateway;
+using ObjectRetrieval.Grains.Placement;
 using ObjectRetrieval.Grains.Storage;
 
 namespace ObjectRetrieval.Silo;

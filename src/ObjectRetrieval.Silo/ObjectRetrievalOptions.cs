@@ -1,3 +1,5 @@
+using ObjectRetrieval.Grains.Placement;
+
 namespace ObjectRetrieval.Silo;
 
 /// <summary>A process's roles, cluster membership, storage and model: the "ObjectRetrieval" configuration section.</summary>
@@ -70,18 +72,6 @@ public sealed class ObjectRetrievalOptions
         if (HasRole(SiloRoles.Gateway) && !Uri.TryCreate(HttpUrl, UriKind.Absolute, out _)) problems.Add($"{p}:HttpUrl '{HttpUrl}' is not an absolute URL.");
         return problems;
     }
-}
-
-public static class SiloRoles
-{
-    public const string Index = "index";
-    public const string Encoder = "encoder";
-    public const string Gateway = "gateway";
-
-    public static readonly string[] All = [Index, Encoder, Gateway];
-
-    /// <summary>Silo metadata key per role ("role.index" = "true"), for placement and for operators.</summary>
-    public static string MetadataKey(string role) => "role." + role;
 }
 
 public enum ClusteringMode

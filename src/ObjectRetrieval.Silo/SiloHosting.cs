@@ -7,7 +7,6 @@ using Microsoft.Extensions.Options;
 using ObjectRetrieval.Grains;
 using ObjectRetrieval.Grains.Storage;
 using Orleans.Configuration;
-using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace ObjectRetrieval.Silo;
 
@@ -56,9 +55,10 @@ public static class SiloHosting
             silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, primary, cluster.ServiceId, cluster.ClusterId);
         }
 
-        silo.UseSiloMetadata(SiloRoles.All.ToDictionary(SiloRoles.MetadataKey, role => options.HasRole(role) ? "true" : "false"));
+        silo.AddSiloRoles(options.Roles);
         silo.Services.AddIndexStorage(options.Storage);
         silo.Services.AddShardOptions(configuration);
+        silo.AddObjectRetrievalIngest(configuration, options.Storage);
         return silo;
     }
 

@@ -7,7 +7,9 @@ using Microsoft.Extensions.Logging;
 using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Gateway;
 using ObjectRetrieval.Grains;
+using ObjectRetrieval.Grains.Placement;
 using ObjectRetrieval.Grains.Storage;
+using ObjectRetrieval.Silo;
 using Orleans.TestingHost;
 
 namespace ObjectRetrieval.Cluster.Tests;
@@ -27,13 +29,15 @@ public sealed class TestClusterHandle : IAsyncDisposable
 
     public IClusterClient Client => Cluster.Client;
 
-    public static async Task<TestClusterHandle> StartAsync(int silos, Func<IIndexStorage> storage)
+    /// <param name="rolesOf">The roles of the silo with the given name ("Primary", "Secondary_1", ...); all roles when null.</param>
+    public static async Task<TestClusterHandle> StartAsync(int silos, Func<IIndexStorage> storage, Func<string, string[]>? rolesOf = null)
     {
         var gates = new ShardGates();
         IIndexStorage shared = storage();
         var builder = new InProcessTestClusterBuilder((short)silos);
-        builder.ConfigureSilo((_, silo) =>
+        builder.ConfigureSilo((options, silo) =>
         {
+            silo.AddSiloRoles(rolesOf?.Invoke(options.SiloName) ?? SiloRoles.All);
             silo.Services.AddSingleton(shared);
             silo.Services.AddSingleton(gates);
             silo.Services.AddOptions<ShardOptions>();

@@ -107,29 +107,38 @@ public sealed partial class KubernetesManifestTests
         {
             var env = Items(Container(deployment), "env").ToDictionary(e => Scalar(e, "name")!);
             string? Value(string name) => Scalar(env[name], "value");
+            var component = Component(deployment);
 
-            Assert.Equal(HttpPort.ToString(), Value("ASPNETCORE_HTTP_PORTS"));
-            var expectedRole = Component(deployment) switch { "gateway" => "gateway", "index-silo" => "index", _ => "encoder" };
-            Assert.Equal(expectedRole, Value("ObjectRetrieval__Roles"));
-            Assert.All(Value("ObjectRetrieval__Roles")!.Split(','), role => Assert.Contains(role, new[] { "index", "encoder", "gateway" }));
-            Assert.NotNull(Get(env["ObjectRetrieval__Storage__ConnectionString"], "valueFrom", "secretKeyRef", "name"));
-            Assert.False(string.IsNullOrEmpty(Value("ObjectRetrieval__Model__Path")));
-            Assert.False(string.IsNullOrEmpty(Value("Orleans__ClusterId")));
-            Assert.False(string.IsNullOrEmpty(Value("Orleans__ServiceId")));
-            Assert.Equal($"object-retrieval-{Component(deployment)}", Value("OTEL_SERVICE_NAME"));
+            // One role per process, bound as a list item (ObjectRetrieval:Roles:0).
+            Assert.Equal(component switch { "gateway" => "gateway", "index-silo" => "index", _ => "encoder" }, Value(Conventions.Role));
+            Assert.DoesNotContain(env.Keys, k => k.StartsWith("ObjectRetrieval__Roles__", StringComparison.Ordinal) && k != Conventions.Role);
+            Assert.Equal($"http://+:{HttpPort}", Value(Conventions.HttpUrl));
+            Assert.Equal("AzureTable", Value(Conventions.ClusterMode));
+            Assert.False(string.IsNullOrEmpty(Value(Conventions.ClusterId)));
+            Assert.False(string.IsNullOrEmpty(Value(Conventions.ServiceId)));
+            Assert.Equal("Blob", Value(Conventions.StorageKind));
+            Assert.False(string.IsNullOrEmpty(Value(Conventions.BlobContainer)));
+            foreach (var secret in new[] { Conventions.AzureTableConnectionString, Conventions.BlobConnectionString })
+            {
+                Assert.NotNull(Scalar(env[secret], "valueFrom", "secretKeyRef", "name"));
+                Assert.Null(Scalar(env[secret], "value"));
+            }
+
+            Assert.Equal($"object-retrieval-{component}", Value("OTEL_SERVICE_NAME"));
+            Assert.Equal(component != "index-silo", env.ContainsKey(Conventions.ModelDirectory));
 
             if (IsSilo(deployment))
             {
-                Assert.Equal("status.podIP", Scalar(env["Orleans__Endpoints__AdvertisedIPAddress"], "valueFrom", "fieldRef", "fieldPath"));
-                Assert.Equal(SiloPort.ToString(), Value("Orleans__Endpoints__SiloPort"));
-                Assert.Equal(OrleansGatewayPort.ToString(), Value("Orleans__Endpoints__GatewayPort"));
+                Assert.Equal("status.podIP", Scalar(env[Conventions.AdvertisedAddress], "valueFrom", "fieldRef", "fieldPath"));
+                Assert.Equal(SiloPort.ToString(), Value(Conventions.SiloPort));
+                Assert.Equal(OrleansGatewayPort.ToString(), Value(Conventions.GatewayPort));
                 var ports = Items(Container(deployment), "ports").Select(p => int.Parse(Scalar(p, "containerPort")!)).ToList();
                 Assert.Contains(SiloPort, ports);
                 Assert.Contains(OrleansGatewayPort, ports);
             }
             else
             {
-                Assert.DoesNotContain("Orleans__Endpoints__AdvertisedIPAddress", env.Keys);
+                Assert.DoesNotContain(Conventions.AdvertisedAddress, env.Keys);
             }
         }
     }
@@ -144,11 +153,15 @@ public sealed partial class KubernetesManifestTests
         // OTEL_EXPORTER_OTLP_ENDPOINT is only rendered when tracing.otlpEndpoint is set (not by default).
         var common = NamesIn("objret.env").Where(n => n != "OTEL_EXPORTER_OTLP_ENDPOINT").ToList();
         var silo = NamesIn("objret.siloEnv");
+        var model = NamesIn("objret.modelEnv");
         Assert.NotEmpty(common);
         Assert.NotEmpty(silo);
+        Assert.NotEmpty(model);
         foreach (var deployment in OfKind("Deployment"))
         {
-            var expected = IsSilo(deployment) ? common.Concat(silo) : common;
+            var expected = common
+                .Concat(IsSilo(deployment) ? silo : [])
+                .Concat(Component(deployment) != "index-silo" ? model : []);
             var actual = Items(Container(deployment), "env").Select(e => Scalar(e, "name")!);
             Assert.Equal(expected.Order(StringComparer.Ordinal), actual.Order(StringComparer.Ordinal));
         }

@@ -61,8 +61,8 @@ public sealed class RetrievalQualityTests(ITestOutputHelper output)
         denseSmall /= queries;
         globalSmall /= queries;
         output.WriteLine($"mAP on small objects: dense {denseSmall:F3}, global {globalSmall:F3}");
-        Assert.True(denseSmall > 0.7, $"Best-patch scoring should find small objects: mAP {denseSmall:F3}.");
-        Assert.True(denseSmall > globalSmall + 0.2, $"The global embedding should be diluted: dense {denseSmall:F3} vs global {globalSmall:F3}.");
+        Assert.True(denseSmall > 0.6, $"Best-patch scoring should find small objects: mAP {denseSmall:F3}.");
+        Assert.True(denseSmall > globalSmall + 0.3, $"The global embedding should be diluted: dense {denseSmall:F3} vs global {globalSmall:F3}.");
     }
 
     private static float MaxPatchScore(ImageRepresentation representation, float[] query)

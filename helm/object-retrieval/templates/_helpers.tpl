@@ -53,23 +53,35 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- default (printf "%s-storage" (include "objret.fullname" .)) .Values.storage.existingSecret }}
 {{- end }}
 
-{{/* Environment shared by every process. Call with (dict "root" $ "component" "gateway" "roles" "gateway"). */}}
+{{/*
+Environment shared by every process, in the names the code binds (section "ObjectRetrieval", see deploy/README.md).
+Call with (dict "root" $ "component" "gateway" "role" "gateway").
+*/}}
 {{- define "objret.env" -}}
-- name: ASPNETCORE_HTTP_PORTS
-  value: {{ .root.Values.http.port | quote }}
-- name: ObjectRetrieval__Roles
-  value: {{ .roles | quote }}
-- name: ObjectRetrieval__Storage__ConnectionString
+- name: ObjectRetrieval__Roles__0
+  value: {{ .role | quote }}
+- name: ObjectRetrieval__HttpUrl
+  value: {{ printf "http://+:%v" .root.Values.http.port | quote }}
+- name: ObjectRetrieval__Cluster__Mode
+  value: "AzureTable"
+- name: ObjectRetrieval__Cluster__ClusterId
+  value: {{ .root.Values.orleans.clusterId | quote }}
+- name: ObjectRetrieval__Cluster__ServiceId
+  value: {{ .root.Values.orleans.serviceId | quote }}
+- name: ObjectRetrieval__Cluster__AzureTableConnectionString
   valueFrom:
     secretKeyRef:
       name: {{ include "objret.storageSecretName" .root }}
       key: {{ .root.Values.storage.secretKey }}
-- name: ObjectRetrieval__Model__Path
-  value: {{ .root.Values.model.path | quote }}
-- name: Orleans__ClusterId
-  value: {{ .root.Values.orleans.clusterId | quote }}
-- name: Orleans__ServiceId
-  value: {{ .root.Values.orleans.serviceId | quote }}
+- name: ObjectRetrieval__Storage__Kind
+  value: "Blob"
+- name: ObjectRetrieval__Storage__BlobConnectionString
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "objret.storageSecretName" .root }}
+      key: {{ .root.Values.storage.secretKey }}
+- name: ObjectRetrieval__Storage__BlobContainer
+  value: {{ .root.Values.storage.blobContainer | quote }}
 - name: OTEL_SERVICE_NAME
   value: {{ printf "object-retrieval-%s" .component | quote }}
 {{- with .root.Values.tracing.otlpEndpoint }}
@@ -80,14 +92,20 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 
 {{/* Orleans endpoints of a silo: advertise the pod IP, listen on the fixed ports. */}}
 {{- define "objret.siloEnv" -}}
-- name: Orleans__Endpoints__AdvertisedIPAddress
+- name: ObjectRetrieval__Cluster__AdvertisedAddress
   valueFrom:
     fieldRef:
       fieldPath: status.podIP
-- name: Orleans__Endpoints__SiloPort
+- name: ObjectRetrieval__Cluster__SiloPort
   value: {{ .Values.orleans.siloPort | quote }}
-- name: Orleans__Endpoints__GatewayPort
+- name: ObjectRetrieval__Cluster__GatewayPort
   value: {{ .Values.orleans.gatewayPort | quote }}
+{{- end }}
+
+{{/* The model package (model.json): the gateway runs its text tower, encoder silos its image tower. */}}
+{{- define "objret.modelEnv" -}}
+- name: ObjectRetrieval__ModelDirectory
+  value: {{ .Values.model.path | quote }}
 {{- end }}
 
 {{/* Probes on the endpoints every process maps (ServiceDefaults: /health/live, /health/ready). */}}

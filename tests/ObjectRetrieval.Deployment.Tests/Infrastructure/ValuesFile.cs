@@ -6,25 +6,25 @@ namespace ObjectRetrieval.Deployment.Tests.Infrastructure;
 /// <summary>A key of values.yaml: its dotted path, whether a comment sits directly above it, and whether it holds a mapping.</summary>
 public sealed record ValuesKey(string Path, bool HasComment, bool IsMapping);
 
-/// <summary>Reads values.yaml with its comments (YamlDotNet's parser keeps them as events).</summary>
+/// <summary>
+/// Reads the keys of values.yaml with YamlDotNet's parser; a key is commented when the line right above it is a
+/// comment (read from the text: YamlDotNet's comment events fail on comments after flow collections such as "{}").
+/// </summary>
 public static class ValuesFile
 {
     public static IReadOnlyDictionary<string, ValuesKey> Load(string path)
     {
-        using var reader = new StreamReader(path);
-        var parser = new Parser(new Scanner(reader, skipComments: false));
+        var lines = File.ReadAllLines(path);
+        using var reader = new StringReader(string.Join('\n', lines));
+        var parser = new Parser(new Scanner(reader, skipComments: true));
         var keys = new Dictionary<string, ValuesKey>(StringComparer.Ordinal);
         var stack = new Stack<Frame>();
-        long lastCommentLine = -10;
 
         while (parser.MoveNext())
         {
             var current = parser.Current!;
             switch (current)
             {
-                case Comment { IsInline: false } comment:
-                    lastCommentLine = comment.End.Line;
-                    break;
                 case MappingStart:
                     EnterValue(stack, keys, isMapping: true);
                     stack.Push(new Frame(IsMapping: true));
@@ -45,7 +45,7 @@ public static class ValuesFile
                     var parent = ParentPath(stack);
                     var keyPath = parent.Length == 0 ? scalar.Value : $"{parent}.{scalar.Value}";
                     stack.Peek().PendingKey = keyPath;
-                    stack.Peek().PendingCommented = lastCommentLine == scalar.Start.Line - 1;
+                    stack.Peek().PendingCommented = scalar.Start.Line >= 2 && lines[scalar.Start.Line - 2].TrimStart().StartsWith('#');
                     stack.Peek().ExpectKey = false;
                     break;
                 case Scalar:
