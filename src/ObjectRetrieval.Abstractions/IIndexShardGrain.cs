@@ -48,7 +48,31 @@ public sealed record ShardStats(
     [property: Id(3)] long MemoryBytes,
     [property: Id(4)] int Segments,
     [property: Id(5)] int LogRecords,
-    [property: Id(6)] string Silo);
+    [property: Id(6)] string Silo,
+    [property: Id(7)] ModeMemory? MemoryByMode = null);
+
+/// <summary>Bytes a shard's index holds per scoring mode (dense is 0 when the index keeps no patches).</summary>
+[GenerateSerializer, Immutable, Alias("objret.ModeMemory")]
+public sealed record ModeMemory(
+    [property: Id(0)] long Global,
+    [property: Id(1)] long Cluster,
+    [property: Id(2)] long Dense)
+{
+    public long For(ScoringMode mode) => mode switch
+    {
+        ScoringMode.Global => Global,
+        ScoringMode.Cluster => Cluster,
+        _ => Dense,
+    };
+}
+
+/// <summary>What a shard knows of one stored image besides its vectors.</summary>
+[GenerateSerializer, Immutable, Alias("objret.StoredImage")]
+public sealed record StoredImage(
+    [property: Id(0)] string ImageId,
+    [property: Id(1)] string? SourceUri,
+    [property: Id(2)] int GridWidth,
+    [property: Id(3)] int GridHeight);
 
 /// <summary>
 /// One shard of an index (key: "index/shard-NNN", see <see cref="ShardRouting"/>). Writes return only once
@@ -70,6 +94,10 @@ public interface IIndexShardGrain : IGrainWithStringKey
 
     [Alias("Stats")]
     Task<ShardStats> StatsAsync();
+
+    /// <summary>The stored image's source and patch grid, or null when this shard does not hold it.</summary>
+    [Alias("GetImage")]
+    Task<StoredImage?> GetImageAsync(string imageId);
 
     /// <summary>Each image's stored metadata (null where the shard does not hold the image): lets ingest skip unchanged images.</summary>
     [Alias("Metadata")]

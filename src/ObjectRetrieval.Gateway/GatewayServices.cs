@@ -33,7 +33,7 @@ public static class GatewayServices
         return services;
     }
 
-    /// <summary>/api/v1 endpoints, /openapi/v1.json, /health/live and /health/ready.</summary>
+    /// <summary>/api/v1 endpoints, /openapi/v1.json, the search page at /, /health/live and /health/ready.</summary>
     public static WebApplication MapObjectRetrievalGateway(this WebApplication app)
     {
         // Problem details for every error: exceptions, and bodies that do not bind (malformed JSON).
@@ -43,7 +43,9 @@ public static class GatewayServices
         api.MapIndexesApi();
         api.MapSearchApi();
         api.MapImagesApi();
+        api.MapIngestApi();
         app.MapOpenApi();
+        app.MapWebPage();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
         return app;

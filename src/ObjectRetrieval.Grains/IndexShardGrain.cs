@@ -90,7 +90,10 @@ public sealed partial class IndexShardGrain(
     }
 
     public Task<ShardStats> StatsAsync() => Task.FromResult(new ShardStats(
-        Key, _contents.ImageCount, _contents.VectorCount, _contents.MemoryBytes, _segmentCount, _logRecords, RuntimeIdentity));
+        Key, _contents.ImageCount, _contents.VectorCount, _contents.MemoryBytes, _segmentCount, _logRecords, RuntimeIdentity, _contents.MemoryByMode));
+
+    public Task<StoredImage?> GetImageAsync(string imageId) => Task.FromResult(
+        _contents.Find(imageId) is { } image ? new StoredImage(image.ImageId, image.SourceUri, image.GridWidth, image.GridHeight) : null);
 
     public Task<IReadOnlyList<IReadOnlyDictionary<string, string>?>> MetadataAsync(IReadOnlyList<string> imageIds)
     {

@@ -32,7 +32,11 @@ public sealed class ShardContents
 
     public long MemoryBytes => _cluster.Reader.MemoryBytes + _global.Reader.MemoryBytes + (_dense?.Reader.MemoryBytes ?? 0);
 
+    public ModeMemory MemoryByMode => new(_global.Reader.MemoryBytes, _cluster.Reader.MemoryBytes, _dense?.Reader.MemoryBytes ?? 0);
+
     public IEnumerable<ImageRepresentation> Images => _images.Values;
+
+    public ImageRepresentation? Find(string imageId) => _images.GetValueOrDefault(imageId);
 
     public bool Contains(string imageId) => _images.ContainsKey(imageId);
 

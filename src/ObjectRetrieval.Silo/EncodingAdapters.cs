@@ -40,6 +40,18 @@ public sealed class ImageTowerEncoderService(ModelPackage package, ILoggerFactor
 
     public int Dimension => package.EmbeddingDim;
 
+    /// <summary>The aggregation strategy the encoders run (the default of <see cref="AggregationOptions"/>).</summary>
+    public string Aggregation { get; } = new AggregationOptions().CreateAggregator().Name;
+
+    /// <summary>Counters and stage times summed over this process's encoders.</summary>
+    public EncoderStatsSnapshot Statistics()
+    {
+        EncoderStatsSnapshot[] all = _encoders.Values.Where(e => e.IsValueCreated).Select(e => e.Value.Statistics.Snapshot()).ToArray();
+        return new EncoderStatsSnapshot(
+            all.Sum(s => s.ImagesEncoded), all.Sum(s => s.ImagesFailed), all.Sum(s => s.Batches), all.Sum(s => s.ViewsInferred),
+            all.Sum(s => s.DecodeSeconds), all.Sum(s => s.InferenceSeconds), all.Sum(s => s.AggregationSeconds));
+    }
+
     public async Task<ImageRepresentation> EncodeAsync(
         string imageId, ReadOnlyMemory<byte> bytes, string? sourceUri, int clusters, bool keepDensePatches, CancellationToken cancellationToken = default)
     {

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -30,6 +32,7 @@ public static class ObjectRetrievalHost
         builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.WebHost.UseUrls(options.HttpUrl);
+        builder.Services.AddSingleton(options);
 
         bool hostsSilo = options.HasRole(SiloRoles.Index) || options.HasRole(SiloRoles.Encoder);
         if (hostsSilo) builder.UseOrleans(silo => silo.AddObjectRetrievalSilo(options, configuration));
@@ -69,6 +72,40 @@ public static class ObjectRetrievalHost
         }
 
         return app;
+    }
+
+    /// <summary>Where Kestrel listens once started (the configured port may be 0: this is the one it got).</summary>
+    public static string ListeningAddress(this WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+        ?? app.Services.GetRequiredService<ObjectRetrievalOptions>().HttpUrl;
+
+    /// <summary>
+    /// The one line a started process prints, which scripts and test harnesses wait for:
+    /// "ready: http://127.0.0.1:5080 roles=index,encoder,gateway".
+    /// </summary>
+    public static string ReadyLine(this WebApplication app) =>
+        $"ready: {app.ListeningAddress()} roles={string.Join(',', app.Services.GetRequiredService<ObjectRetrievalOptions>().Roles.Select(r => r.ToLowerInvariant()))}";
+
+    /// <summary>
+    /// Starts the process, prints <see cref="ReadyLine"/>, and runs until Ctrl+C or SIGTERM (the host's console
+    /// lifetime turns either into a graceful stop: the silo leaves the cluster, shards deactivate, Kestrel drains).
+    /// </summary>
+    public static async Task RunUntilStoppedAsync(this WebApplication app, TextWriter output)
+    {
+        await app.StartAsync().ConfigureAwait(false);
+        await app.ServeUntilStoppedAsync(output).ConfigureAwait(false);
+    }
+
+    /// <summary>The second half of <see cref="RunUntilStoppedAsync"/>, for callers that do work between starting and serving.</summary>
+    public static async Task ServeUntilStoppedAsync(this WebApplication app, TextWriter output)
+    {
+        if (!app.Lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            await output.WriteLineAsync(app.ReadyLine()).ConfigureAwait(false);
+            await output.FlushAsync().ConfigureAwait(false);
+        }
+
+        await app.WaitForShutdownAsync().ConfigureAwait(false);
     }
 }
 

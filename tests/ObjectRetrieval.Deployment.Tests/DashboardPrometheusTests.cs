@@ -7,7 +7,8 @@ namespace ObjectRetrieval.Deployment.Tests;
 /// emitter: every query of our own metrics must then return data (same names, labels and label values as the
 /// catalogue), and every query must at least parse. The same harness runs the full check against a local cluster.
 /// </summary>
-public sealed class DashboardPrometheusTests(CatalogueHostFixture fixture) : IClassFixture<CatalogueHostFixture>
+[Collection(ServiceHostCollection.Name)]
+public sealed class DashboardPrometheusTests(CatalogueHostFixture fixture)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 

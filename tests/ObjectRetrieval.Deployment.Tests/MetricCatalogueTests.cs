@@ -3,7 +3,17 @@ using ObjectRetrieval.Deployment.Tests.Infrastructure;
 
 namespace ObjectRetrieval.Deployment.Tests;
 
-/// <summary>A process with the service defaults that emits every catalogued metric, scraped once.</summary>
+/// <summary>
+/// Tests that start ASP.NET Core hosts run one after the other: OpenTelemetry subscribes to meters by name
+/// process-wide, so hosts running side by side would see each other's instruments.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class ServiceHostCollection : ICollectionFixture<CatalogueHostFixture>
+{
+    public const string Name = "Service hosts";
+}
+
+/// <summary>A process with the service defaults that emits every catalogued metric.</summary>
 public sealed class CatalogueHostFixture : IAsyncLifetime
 {
     public MetricCatalogue Catalogue { get; } = MetricCatalogue.Load(RepositoryPaths.MetricCatalogue);
@@ -28,7 +38,8 @@ public sealed class CatalogueHostFixture : IAsyncLifetime
 }
 
 /// <summary>deploy/METRICS.md says how our instruments appear in Prometheus; the exporter agrees and promtool finds nothing wrong with them.</summary>
-public sealed partial class MetricCatalogueTests(CatalogueHostFixture fixture) : IClassFixture<CatalogueHostFixture>
+[Collection(ServiceHostCollection.Name)]
+public sealed partial class MetricCatalogueTests(CatalogueHostFixture fixture)
 {
     [Fact]
     public void Catalogue_lists_our_metrics_with_seconds_for_durations_and_explicit_buckets()

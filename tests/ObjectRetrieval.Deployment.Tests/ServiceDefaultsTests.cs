@@ -8,6 +8,7 @@ using OpenTelemetry.Trace;
 namespace ObjectRetrieval.Deployment.Tests;
 
 /// <summary>What every process gets from AddServiceDefaults/MapServiceDefaults.</summary>
+[Collection(ServiceHostCollection.Name)]
 public sealed class ServiceDefaultsTests
 {
     [Fact]

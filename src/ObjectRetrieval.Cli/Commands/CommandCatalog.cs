@@ -7,6 +7,8 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return DemoCommand.Create();
+        yield return ServeCommand.Create();
         yield return EvalCommand.Create();
         yield return DenseEvaluationCommands.GenDense();
         yield return DenseEvaluationCommands.EvalSynthetic();

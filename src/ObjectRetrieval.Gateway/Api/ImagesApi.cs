@@ -20,6 +20,9 @@ public static class ImagesApi
             .Accepts<ImageReferenceRequest>("application/json")
             .Accepts<byte[]>("application/octet-stream", "image/jpeg", "image/png");
         api.MapDelete("/indexes/{name}/images/{imageId}", DeleteAsync).WithName("DeleteImage").WithSummary("Deletes one image.");
+        api.MapGet("/indexes/{name}/images/{imageId}/content", ContentAsync)
+            .WithName("GetImageContent")
+            .WithSummary("Streams the stored image's source file, when it is a local file under the gateway's allowed roots (thumbnails of the web page).");
         return api;
     }
 
@@ -87,8 +90,42 @@ public static class ImagesApi
         int deleted = await fanOut.DeleteAsync(index, [imageId]);
         return deleted > 0
             ? TypedResults.NoContent()
-            : TypedResults.Problem($"Index '{name}' holds no image '{imageId}'.", statusCode: StatusCodes.Status404NotFound, title: "Unknown image");
+            : Problems.UnknownImage(name, imageId);
     }
+
+    public static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> ContentAsync(
+        string name, string imageId, IndexCatalog catalog, ShardFanOut fanOut, IOptions<GatewayOptions> options)
+    {
+        IndexDefinition? index = await catalog.FindAsync(name);
+        if (index is null) return Problems.UnknownIndex(name);
+        StoredImage? image = await fanOut.Shard(index, ShardRouting.ShardOf(imageId, index.ShardCount)).GetImageAsync(imageId);
+        if (image is null) return Problems.UnknownImage(name, imageId);
+        if (LocalPath(image.SourceUri) is not { } path) return Problems.NoContent($"Image '{imageId}' has no local source file (source: '{image.SourceUri}').");
+
+        // The stored source names the file, but only files under the allowed roots are ever served.
+        string? file = AllowedFile(path, options.Value.FileRoots);
+        if (file is null) return Problems.NoContent($"The source of image '{imageId}' is not under a directory this gateway may read.");
+        if (!File.Exists(file)) return Problems.NoContent($"The source file of image '{imageId}' is gone.");
+        return TypedResults.PhysicalFile(file, ContentTypeOf(file), enableRangeProcessing: true);
+    }
+
+    /// <summary>A file-system path from a stored source: an absolute path or a file:// URI; null for anything else (blobs, http).</summary>
+    private static string? LocalPath(string? sourceUri)
+    {
+        if (string.IsNullOrEmpty(sourceUri)) return null;
+        if (Path.IsPathFullyQualified(sourceUri)) return sourceUri;
+        return Uri.TryCreate(sourceUri, UriKind.Absolute, out Uri? uri) && uri.IsFile ? uri.LocalPath : null;
+    }
+
+    private static string ContentTypeOf(string file) => Path.GetExtension(file).ToLowerInvariant() switch
+    {
+        ".jpg" or ".jpeg" => "image/jpeg",
+        ".png" => "image/png",
+        ".webp" => "image/webp",
+        ".gif" => "image/gif",
+        ".bmp" => "image/bmp",
+        _ => "application/octet-stream",
+    };
 
     /// <summary>The full path when it lies inside one of the roots (after resolving "..").</summary>
     private static string? AllowedFile(string path, IEnumerable<string> roots)

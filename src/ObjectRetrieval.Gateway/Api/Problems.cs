@@ -11,6 +11,12 @@ internal static class Problems
     public static ProblemHttpResult UnknownIndex(string name) =>
         TypedResults.Problem($"There is no index named '{name}'.", statusCode: StatusCodes.Status404NotFound, title: "Unknown index");
 
+    public static ProblemHttpResult UnknownImage(string index, string imageId) =>
+        TypedResults.Problem($"Index '{index}' holds no image '{imageId}'.", statusCode: StatusCodes.Status404NotFound, title: "Unknown image");
+
+    public static ProblemHttpResult NoContent(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Image content not available");
+
     public static ProblemHttpResult Conflict(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: "Index exists with another definition");
 

@@ -1,3 +1,4 @@
+using Orleans.Runtime;
 using ObjectRetrieval.Abstractions.Ingest;
 
 namespace ObjectRetrieval.Grains.Ingest;

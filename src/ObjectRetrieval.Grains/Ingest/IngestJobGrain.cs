@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Abstractions.Ingest;
+using Orleans.Runtime;
 
 namespace ObjectRetrieval.Grains.Ingest;
 
