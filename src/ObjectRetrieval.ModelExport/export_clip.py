@@ -3,7 +3,7 @@
 
     python export_clip.py --source open_clip:ViT-B-16/laion2b_s34b_b88k --out models/clip-b16 --image-size 448
     python export_clip.py --source hf:openai/clip-vit-base-patch16 --out models/clip-b16-hf --local-files-only
-    python export_clip.py --random-init hf-config:vit-b-16-tiny --out /tmp/tiny --image-size 96
+    python export_clip.py --random-init hf-config:vit-b-16-tiny --out build/tiny --image-size 96
 
 Writes vocab.json, merges.txt, text.onnx, image.onnx, runs the checks (unless
 --no-check) and writes model.json last. Exit codes: 0 package written,
@@ -89,6 +89,12 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
+def report(results: list[Any]) -> list[Any]:
+    for result in results:
+        log("  " + result.line())
+    return results
+
+
 def run(args: argparse.Namespace) -> int:
     if args.local_files_only:
         enable_offline_mode()
@@ -109,7 +115,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from error
     if args.device == "cuda" and not torch.cuda.is_available():
         raise UsageError("--device cuda given but torch sees no CUDA device")
-    name = package.slug(args.name or sources.default_name(spec))
+    if args.name is not None and not package.valid_name(args.name):
+        raise UsageError(f"--name {args.name!r}: use letters, digits, '.', '_' or '-', starting with a letter or digit")
+    name = args.name or package.slug(sources.default_name(spec))
     folder: Path = args.out
     if (folder / package.MODEL_JSON).exists() and not args.force:
         raise UsageError(f"{folder} already holds a package (model.json); pass --force to overwrite")
@@ -171,14 +179,12 @@ def run(args: argparse.Namespace) -> int:
         log("checking ...")
         train_tower = towers.ImageTower(vision, vision.train_image_size, dtype, device).eval()
         text_session = checks.open_session(text_path, args.device, args.fp16)
-        results += checks.check_text(loaded, text_tower, tables, text_session, tolerance, device)
+        results += report(checks.check_text(loaded, text_tower, tables, text_session, tolerance, device))
         del text_session
         image_session = checks.open_session(image_path, args.device, args.fp16)
-        results += checks.check_image(loaded, image_tower, train_tower, image_session, tolerance, device, dtype,
-                                      args.seed)
+        results += report(checks.check_image(loaded, image_tower, train_tower, image_session, tolerance, device,
+                                             dtype, args.seed))
         del image_session
-        for result in results:
-            log("  " + result.line())
         failed = [r for r in results if r.gating and not r.passed]
         if failed:
             log(f"FAILED: {len(failed)} check(s) above tolerance; model.json was not written "

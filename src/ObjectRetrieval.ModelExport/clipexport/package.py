@@ -43,6 +43,10 @@ DEFAULT_TEMPLATES: tuple[str, ...] = (
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
+def valid_name(name: str) -> bool:
+    return bool(_NAME_PATTERN.match(name))
+
+
 def slug(text: str) -> str:
     """A package-name-safe form of a checkpoint name."""
     value = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._").lower()
