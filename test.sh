@@ -7,12 +7,16 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 echo "== tools"
-# Prometheus and promtool (Debian package): the dashboard and metrics tests run them.
-if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+# Debian packages the tests run: Prometheus and promtool (dashboard and metrics tests), Chromium (browser test).
+missing=()
+{ command -v prometheus >/dev/null && command -v promtool >/dev/null; } || missing+=(prometheus)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+    echo "installing ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "prometheus/promtool missing and cannot install them (needs root and apt-get): install the Debian package 'prometheus'." >&2
+    echo "missing ${missing[*]} and cannot install them (needs root and apt-get): install these Debian packages." >&2
   fi
 fi
 
@@ -28,3 +32,6 @@ dotnet build ObjectRetrieval.sln -c Release -warnaserror
 
 echo "== tests"
 dotnet test ObjectRetrieval.sln -c Release --no-build --logger "console;verbosity=normal"
+
+echo "== performance budgets"
+tests/perf/check-budgets.sh
