@@ -20,7 +20,7 @@ public sealed record AggregationOptions
     public AggregationStrategy Strategy { get; init; } = AggregationStrategy.Hybrid;
 
     /// <summary>Wanted number of vectors K per image (1–255: the assignment map spends one byte per patch).</summary>
-    public int Clusters { get; init; } = 8;
+    public int Clusters { get; init; } = 16;
 
     /// <summary>Upper bound on Lloyd iterations after seeding (k-means and the k-means half of hybrid).</summary>
     public int MaxIterations { get; init; } = 10;

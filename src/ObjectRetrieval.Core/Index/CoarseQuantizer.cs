@@ -44,7 +44,7 @@ internal sealed class CoarseQuantizer
     {
         if (sampleCount < listCount) throw new ArgumentException($"Training needs at least as many vectors ({sampleCount}) as lists ({listCount}).");
         int[] all = Enumerable.Range(0, sampleCount).ToArray();
-        float[] centroids = SphericalKMeans.Train(sample, dimension, all, listCount, iterations, new Random(seed), new int[sampleCount]);
+        float[] centroids = CoarseKMeans.Train(sample, dimension, all, listCount, iterations, new Random(seed), new int[sampleCount]);
         return new CoarseQuantizer(dimension, centroids);
     }
 

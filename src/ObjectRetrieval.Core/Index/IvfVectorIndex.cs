@@ -87,7 +87,7 @@ public sealed class IvfVectorIndex : IVectorIndexReader, IVectorIndexWriter
 
         // Sample among live vectors only, by position over all lists in order.
         (int List, int Position)[] live = LiveLocations(liveCount);
-        int[] picks = SphericalKMeans.SampleDistinct(live.Length, sampleCount, new Random(Options.Seed));
+        int[] picks = CoarseKMeans.SampleDistinct(live.Length, sampleCount, new Random(Options.Seed));
         Array.Sort(picks);
         float[] sample = new float[(long)sampleCount * Dimension];
         for (int i = 0; i < sampleCount; i++)

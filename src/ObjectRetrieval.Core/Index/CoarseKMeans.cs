@@ -4,13 +4,15 @@ using ObjectRetrieval.Core.Index.Codecs;
 namespace ObjectRetrieval.Core.Index;
 
 /// <summary>
-/// Spherical k-means (cosine): assign each unit vector to the centroid of highest inner
+/// Training of the IVF coarse quantiser: spherical k-means (cosine) over up to millions of stored
+/// vectors with thousands of centroids, where the per-image aggregation
+/// (<see cref="Aggregation.SphericalKMeans"/>) works on a few hundred patches. Assign each unit vector to the centroid of highest inner
 /// product, move each centroid to the normalised mean of its members, repeat. Starts from
 /// distinct random members; an emptied cluster is re-seeded from a random member. Everything
 /// random comes from the given <see cref="Random"/>, and sums run in a fixed order, so the
 /// result depends only on the data and the seed, not on how many threads assign.
 /// </summary>
-internal static class SphericalKMeans
+internal static class CoarseKMeans
 {
     /// <summary>Clusters rows <paramref name="members"/> of the row-major <paramref name="data"/>; returns k × dim centroids and fills <paramref name="assignment"/>.</summary>
     public static float[] Train(float[] data, int dim, int[] members, int k, int iterations, Random random, int[] assignment)
