@@ -37,7 +37,8 @@ public sealed record IngestJobResponse(
     DateTimeOffset? FinishedAt,
     string? Message,
     long BatchesDone,
-    long LeasesReissued);
+    long LeasesReissued,
+    IReadOnlyDictionary<string, int> BatchesInFlightBySilo);
 
 public sealed record IngestFailureResponse(string Name, string Reason, string Message);
 
@@ -129,5 +130,5 @@ public static class IngestApi
     public static IngestJobResponse ToResponse(IngestJobStatus s) => new(
         s.JobId, s.Index, s.Source.ToString(), s.Phase.ToString().ToLowerInvariant(), s.ListingComplete, s.Listed, s.Skipped, s.Queued, s.InFlight,
         s.Indexed, s.Failed, s.Unchanged, Math.Round(s.ImagesPerSecond, 1), s.EtaSeconds is { } eta ? Math.Round(eta, 1) : null,
-        s.CreatedAt, s.FinishedAt, s.Message, s.BatchesDone, s.LeasesReissued);
+        s.CreatedAt, s.FinishedAt, s.Message, s.BatchesDone, s.LeasesReissued, s.BatchesInFlightBySilo);
 }

@@ -85,7 +85,11 @@ public static class SiloHosting
 
     public static ObjectRetrievalOptions ReadOptions(IConfiguration configuration)
     {
-        ObjectRetrievalOptions options = configuration.GetSection(ObjectRetrievalOptions.SectionName).Get<ObjectRetrievalOptions>() ?? new ObjectRetrievalOptions();
+        IConfigurationSection section = configuration.GetSection(ObjectRetrievalOptions.SectionName);
+        ObjectRetrievalOptions options = section.Get<ObjectRetrievalOptions>() ?? new ObjectRetrievalOptions();
+
+        // The binder appends configured list items to the default list: configured roles replace the defaults instead.
+        if (section.GetSection(nameof(ObjectRetrievalOptions.Roles)).Get<List<string>>() is { } roles) options.Roles = roles;
         IReadOnlyList<string> problems = options.Problems();
         if (problems.Count > 0) throw new OptionsValidationException(ObjectRetrievalOptions.SectionName, typeof(ObjectRetrievalOptions), problems);
         return options;

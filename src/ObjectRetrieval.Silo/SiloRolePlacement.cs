@@ -15,7 +15,9 @@ public static class SiloRolePlacement
     public static ISiloBuilder AddSiloRoles(this ISiloBuilder silo, IEnumerable<string> roles)
     {
         silo.UseSiloMetadata(SiloRoles.Metadata(roles));
-        silo.Services.AddPlacementFilter<SiloRolePlacementFilterStrategy, SiloRolePlacementFilterDirector>(ServiceLifetime.Singleton);
+        // Transient: placement initialises one strategy instance per grain type with that type's role; a singleton
+        // would carry the role of whichever grain type was resolved last.
+        silo.Services.AddPlacementFilter<SiloRolePlacementFilterStrategy, SiloRolePlacementFilterDirector>(ServiceLifetime.Transient);
         return silo;
     }
 }

@@ -32,8 +32,9 @@ public interface IIngestJobGrain : IGrainWithStringKey
     Task<IngestJobStatus> ResumeAsync();
 
     /// <summary>A batch for the worker, or null when none can be handed out now.</summary>
+    /// <param name="silo">The worker's silo, shown in the job's status (where its batches are in flight).</param>
     [Alias("Lease")]
-    Task<IngestLease?> LeaseAsync(string workerKey);
+    Task<IngestLease?> LeaseAsync(string workerKey, string silo);
 
     [Alias("Renew")]
     Task<LeaseRenewal> RenewAsync(long batchId, Guid leaseId);

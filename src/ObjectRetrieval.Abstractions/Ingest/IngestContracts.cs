@@ -99,7 +99,8 @@ public sealed record IngestJobStatus(
     [property: Id(15)] DateTimeOffset? FinishedAt,
     [property: Id(16)] string? Message,
     [property: Id(17)] long BatchesDone,
-    [property: Id(18)] long LeasesReissued)
+    [property: Id(18)] long LeasesReissued,
+    [property: Id(19)] IReadOnlyDictionary<string, int> BatchesInFlightBySilo)
 {
     public long Processed => Indexed + Failed + Unchanged;
 

@@ -9,12 +9,14 @@ internal static class CommandCatalog
     {
         yield return DemoCommand.Create();
         yield return ServeCommand.Create();
+        yield return IngestCommand.Create();
+        yield return ClusterCommand.Create();
         yield return EvalCommand.Create();
         yield return DenseEvaluationCommands.GenDense();
         yield return DenseEvaluationCommands.EvalSynthetic();
         yield return GenVectorsCommand.Create();
         yield return GenModelCommand.Create();
         yield return GenScenesCommand.Create();
-        yield return new Command("bench", "Measure speed and quality of the engine's parts.") { BenchIndexCommand.Create(), BenchEncodeCommand.Create() };
+        yield return new Command("bench", "Measure speed and quality of the engine's parts.") { BenchIndexCommand.Create(), BenchEncodeCommand.Create(), BenchSearchCommand.Create(), IngestCommand.CreateBench() };
     }
 }

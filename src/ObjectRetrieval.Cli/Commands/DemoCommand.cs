@@ -148,6 +148,7 @@ internal static class DemoCommand
         ["ObjectRetrieval:Storage:Directory"] = s.Storage,
         ["Gateway:FileRoots:0"] = s.ScenesDirectory,
         ["Logging:LogLevel:Default"] = "Warning",
+        ["Logging:LogLevel:Orleans"] = "Error",
     }).Build();
 
     /// <summary>Creates the index through the API (idempotent); returns how many images it already holds.</summary>

@@ -9,7 +9,7 @@ internal sealed class EvaluationOptions
 {
     public Option<int> K { get; } = new("--k") { Description = "Rank depth of mAP@k.", DefaultValueFactory = _ => 50 };
 
-    public Option<int> Clusters { get; } = new("--clusters") { Description = "Vectors per image (K of the aggregation, 1-255).", DefaultValueFactory = _ => 8 };
+    public Option<int> Clusters { get; } = new("--clusters") { Description = "Vectors per image (K of the aggregation, 1-255).", DefaultValueFactory = _ => 16 };
 
     public Option<string> Modes { get; } = new("--modes") { Description = "Comma-separated scoring modes: global, cluster, dense.", DefaultValueFactory = _ => "global,cluster,dense" };
 

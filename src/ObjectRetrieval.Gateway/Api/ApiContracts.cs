@@ -1,3 +1,5 @@
+using ObjectRetrieval.Abstractions;
+
 namespace ObjectRetrieval.Gateway.Api;
 
 /// <summary>POST /api/v1/indexes. Model and dimension default to the gateway's text model.</summary>
@@ -33,7 +35,8 @@ public sealed record SearchResponse(
 public sealed record IndexDefinitionResponse(
     string Name, string Model, int Dimension, int Shards, int Clusters, string Codec, IvfRequest? Ivf, bool KeepDense);
 
-public sealed record ShardStatsResponse(string Shard, int Images, long Vectors, long MemoryBytes, int Segments, int LogRecords, string Silo);
+/// <summary>One shard's statistics; <see cref="MemoryByMode"/> splits <see cref="MemoryBytes"/> by scoring mode.</summary>
+public sealed record ShardStatsResponse(string Shard, int Images, long Vectors, long MemoryBytes, int Segments, int LogRecords, string Silo, ModeMemory? MemoryByMode);
 
 public sealed record IndexResponse(
     IndexDefinitionResponse Definition,

@@ -17,8 +17,8 @@ public static class ImagesApi
         api.MapPost("/indexes/{name}/images", AddAsync)
             .WithName("AddImage")
             .WithSummary("Encodes one image and upserts it: the image's bytes as the body (with ?imageId=), or JSON {\"imageId\",\"path\"} naming a file under the gateway's allowed roots.")
-            .Accepts<ImageReferenceRequest>("application/json")
-            .Accepts<byte[]>("application/octet-stream", "image/jpeg", "image/png");
+            // One Accepts for both forms: routing matches the content type against the last Accepts only.
+            .Accepts<ImageReferenceRequest>("application/json", "application/octet-stream", "image/jpeg", "image/png", "image/webp");
         api.MapDelete("/indexes/{name}/images/{imageId}", DeleteAsync).WithName("DeleteImage").WithSummary("Deletes one image.");
         api.MapGet("/indexes/{name}/images/{imageId}/content", ContentAsync)
             .WithName("GetImageContent")

@@ -52,7 +52,7 @@ public static class IndexesApi
             stats.Answers.Sum(s => s.Images),
             stats.Answers.Sum(s => s.Vectors),
             stats.Answers.Sum(s => s.MemoryBytes),
-            stats.Answers.Select(s => new ShardStatsResponse(s.ShardKey, s.Images, s.Vectors, s.MemoryBytes, s.Segments, s.LogRecords, s.Silo)).ToArray(),
+            stats.Answers.Select(s => new ShardStatsResponse(s.ShardKey, s.Images, s.Vectors, s.MemoryBytes, s.Segments, s.LogRecords, s.Silo, s.MemoryByMode)).ToArray(),
             stats.Partial,
             stats.MissingShards));
     }

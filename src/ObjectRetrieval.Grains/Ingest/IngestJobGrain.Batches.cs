@@ -5,7 +5,7 @@ namespace ObjectRetrieval.Grains.Ingest;
 
 public sealed partial class IngestJobGrain
 {
-    public async Task<IngestLease?> LeaseAsync(string workerKey)
+    public async Task<IngestLease?> LeaseAsync(string workerKey, string silo)
     {
         if (!S.Started || S.Phase != IngestJobPhase.Running) return null;
         KeyValuePair<long, BatchRecord>? next = NextQueued();
@@ -21,6 +21,7 @@ public sealed partial class IngestJobGrain
         DateTimeOffset deadline = _time.GetUtcNow() + Settings.LeaseDuration;
         batch.LeaseId = leaseId;
         batch.Worker = workerKey;
+        batch.Silo = silo;
         batch.Deadline = deadline;
         batch.Leases.Add(leaseId);
         if (batch.Leases.Count > 1) S.LeasesReissued++;

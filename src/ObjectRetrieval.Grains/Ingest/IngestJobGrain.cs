@@ -211,7 +211,8 @@ public sealed partial class IngestJobGrain(
         if (IsFinished) eta = 0;
         return new IngestJobStatus(
             JobId, S.Index!, S.Source!, S.Phase, S.ListingComplete, S.Listed, S.Skipped, queued, inFlight,
-            S.Indexed, S.Failed, S.Unchanged, rate, eta, S.CreatedAt, S.FinishedAt, S.Message, S.BatchesDone, S.LeasesReissued);
+            S.Indexed, S.Failed, S.Unchanged, rate, eta, S.CreatedAt, S.FinishedAt, S.Message, S.BatchesDone, S.LeasesReissued,
+            S.Batches.Values.Where(b => b.LeaseId is not null && b.Silo is not null).GroupBy(b => b.Silo!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
     }
 
     /// <summary>Images per second over the last half minute of this activation.</summary>

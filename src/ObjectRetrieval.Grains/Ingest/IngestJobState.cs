@@ -65,6 +65,8 @@ public sealed class BatchRecord
 
     /// <summary>Every lease issued for this batch: a report under any of them counts, under no other.</summary>
     [Id(4)] public List<Guid> Leases { get; set; } = [];
+
+    [Id(5)] public string? Silo { get; set; }
 }
 
 [GenerateSerializer, Alias("objret.IngestFailurePageState")]

@@ -51,7 +51,7 @@ public sealed class IngestWorkerGrain(
             while (!_stopping.IsCancellationRequested)
             {
                 using IDisposable slot = await throttle.BatchSlotAsync(_stopping.Token);
-                IngestLease? lease = await Job.LeaseAsync(Key);
+                IngestLease? lease = await Job.LeaseAsync(Key, RuntimeIdentity);
                 if (lease is null) return;
                 if (!await ProcessAsync(lease)) return;
             }
