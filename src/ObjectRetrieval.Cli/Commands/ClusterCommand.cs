@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace ObjectRetrieval.Cli.Commands;
@@ -31,7 +32,32 @@ internal static class ClusterCommand
         {
             silos, model, data, blobPort, tablePort, httpPort, siloPort, azurite,
         };
-        up.SetHandler(async (r, ct) =>
+        // Synchronous, with its own signal handling: the CLI's termination handler would end the process after a short
+        // timeout, before every child is stopped.
+        up.SetAction(r =>
+        {
+            using var stop = new CancellationTokenSource();
+            void OnSignal(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
+
+            using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            using PosixSignalRegistration terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            try
+            {
+                return UpAsync(r, stop.Token).GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidOperationException or TimeoutException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+        });
+        return new Command("cluster", "A local multi-process cluster for development and tests.") { up };
+
+        async Task<int> UpAsync(ParseResult r, CancellationToken ct)
         {
             int n = r.GetValue(silos);
             if (n is < 1 or > 32) throw new ArgumentException("--silos must be between 1 and 32.");
@@ -94,8 +120,7 @@ internal static class ClusterCommand
             }
 
             return ExitCodes.Success;
-        });
-        return new Command("cluster", "A local multi-process cluster for development and tests.") { up };
+        }
     }
 
     /// <summary>Arguments that start this same program again: "objret.dll" when run through dotnet.</summary>

@@ -27,7 +27,7 @@ internal static class IngestCommand
 
     public static Command Create()
     {
-        var gateway = new Option<Uri?>("--gateway") { Description = "Gateway base URL (http://127.0.0.1:5080)." };
+        var gateway = new Option<string?>("--gateway") { Description = "Gateway base URL (http://127.0.0.1:5080)." };
         var index = new Option<string>("--index") { Description = "Index to ingest into.", Required = true };
         var container = new Option<string?>("--container") { Description = "Blob container (in the account the silos read)." };
         var prefix = new Option<string?>("--prefix") { Description = "Blob name prefix." };
@@ -51,7 +51,7 @@ internal static class IngestCommand
                 return status.Phase == IngestJobPhase.Completed ? ExitCodes.Success : ExitCodes.Failure;
             }
 
-            Uri url = r.GetValue(gateway) ?? throw new ArgumentException("Name --gateway URL with --container, or --dir PATH for an embedded run.");
+            if (!Uri.TryCreate(r.GetValue(gateway), UriKind.Absolute, out Uri? url)) throw new ArgumentException("Name --gateway URL (absolute) with --container, or --dir PATH for an embedded run.");
             string c = r.GetValue(container) ?? throw new ArgumentException("--gateway needs --container.");
             return await RunThroughGatewayAsync(url, r.GetValue(index)!, c, r.GetValue(prefix), options, ct);
         });
