@@ -21,5 +21,5 @@ public interface IImageEncoderService
     int Dimension { get; }
 
     /// <summary>Throws <see cref="ArgumentException"/> (or a subclass) for bytes that are not a usable image.</summary>
-    Task<ImageRepresentation> EncodeAsync(string imageId, ReadOnlyMemory<byte> bytes, string? sourceUri, int clusters, bool keepDensePatches, CancellationToken cancellationToken = default);
+    Task<ImageRepresentation> EncodeAsync(string imageId, ReadOnlyMemory<byte> bytes, string? sourceUri, Core.Aggregation.AggregationOptions aggregation, bool keepDensePatches, CancellationToken cancellationToken = default);
 }

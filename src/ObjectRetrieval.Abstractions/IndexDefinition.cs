@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ObjectRetrieval.Core.Aggregation;
 using ObjectRetrieval.Core.Index;
 
 namespace ObjectRetrieval.Abstractions;
@@ -20,8 +21,12 @@ public sealed partial record IndexDefinition(
     [property: Id(4)] int Clusters,
     [property: Id(5)] VectorCodecKind Codec,
     [property: Id(6)] IvfSettings? Ivf,
-    [property: Id(7)] bool KeepDense)
+    [property: Id(7)] bool KeepDense,
+    [property: Id(8)] AggregationStrategy Aggregation = AggregationStrategy.Hybrid)
 {
+    /// <summary>How images of this index are aggregated: strategy and K, the rest at their defaults.</summary>
+    public AggregationOptions AggregationSettings => new() { Strategy = Aggregation, Clusters = Clusters };
+
     /// <summary>Lower-case letters, digits and dashes: safe as a grain key, a directory and a blob prefix.</summary>
     public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
 
@@ -34,6 +39,7 @@ public sealed partial record IndexDefinition(
         if (ShardCount is < 1 or > ShardRouting.MaxShardCount) return $"Shard count {ShardCount} must be between 1 and {ShardRouting.MaxShardCount}.";
         if (Clusters is < 1 or > 255) return $"Clusters per image {Clusters} must be between 1 and 255.";
         if (!Enum.IsDefined(Codec)) return $"Unknown codec {Codec}.";
+        if (!Enum.IsDefined(Aggregation)) return $"Unknown aggregation {Aggregation}.";
         if (Ivf is { } ivf && (ivf.ListCount < 1 || ivf.DefaultNProbe < 1 || ivf.TrainAtVectors < ivf.ListCount))
         {
             return "IVF settings need listCount ≥ 1, defaultNProbe ≥ 1 and trainAtVectors ≥ listCount.";

@@ -21,7 +21,7 @@ internal static class EvaluationTable
             {
                 bool aggregated = m.Mode == "cluster";
                 text.AppendLine(CultureInfo.InvariantCulture,
-                    $"{(aggregated ? report.Aggregation : "-"),-12} {(aggregated ? report.Clusters.ToString(CultureInfo.InvariantCulture) : "-"),3} {m.Mode,-8} {Percent(m.MeanAveragePrecision),7} {Percent(m.SmallMeanAveragePrecision),10} {$"{m.Queries}/{m.SmallQueries}",8} {m.IndexBytesPerImage,12:F0} {(aggregated ? report.AggregationMillisecondsPerImage.ToString("F3", CultureInfo.InvariantCulture) : "-"),11}");
+                    $"{(aggregated ? report.Aggregation : "-"),-12} {(aggregated ? report.Clusters.ToString(CultureInfo.InvariantCulture) : "-"),3} {m.Mode,-8} {Percent(m.MeanAveragePrecision),7} {Percent(m.SmallMeanAveragePrecision),10} {$"{m.Queries}/{m.SmallQueries}",8} {m.IndexBytesPerImage,12:F0} {(aggregated && double.IsFinite(report.AggregationMillisecondsPerImage) ? report.AggregationMillisecondsPerImage.ToString("F3", CultureInfo.InvariantCulture) : "-"),11}");
             }
         }
 

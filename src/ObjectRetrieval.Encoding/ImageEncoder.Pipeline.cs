@@ -46,6 +46,7 @@ public sealed partial class ImageEncoder
     {
         await foreach (EncodeJob job in _requests.Reader.ReadAllAsync().ConfigureAwait(false))
         {
+            EncoderMetrics.Queue(EncoderMetrics.Towers.Image, -1);
             if (job.IsFinished) continue;
             long start = Stopwatch.GetTimestamp();
             try

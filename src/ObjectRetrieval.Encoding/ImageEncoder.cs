@@ -91,7 +91,18 @@ public sealed partial class ImageEncoder : IAsyncDisposable
         using CancellationTokenRegistration registration = cancellationToken.CanBeCanceled
             ? cancellationToken.Register(static state => ((EncodeJob)state!).Cancel(), job)
             : default;
-        await _requests.Writer.WriteAsync(job, cancellationToken).ConfigureAwait(false);
+        EncoderMetrics.Queue(EncoderMetrics.Towers.Image, +1);
+        try
+        {
+            await _requests.Writer.WriteAsync(job, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Never queued: no decode worker will take it off.
+            EncoderMetrics.Queue(EncoderMetrics.Towers.Image, -1);
+            throw;
+        }
+
         return await job.Completion.Task.ConfigureAwait(false);
     }
 

@@ -22,12 +22,14 @@ public sealed class TextEncoder : IDisposable
     private readonly SharedSession _shared;
     private readonly string[] _inputNames;
     private readonly string[] _outputNames = [OutputName];
+    private readonly KeyValuePair<string, object?>[] _inferenceTags;
 
     private TextEncoder(ModelPackage package, ClipTokenizer tokenizer, SharedSession shared)
     {
         Package = package;
         Tokenizer = tokenizer;
         _shared = shared;
+        _inferenceTags = EncoderMetrics.InferenceTags(EncoderMetrics.Towers.Text, shared.ExecutionProvider);
         _inputNames = package.Text.HasAttentionMask ? [InputIdsName, AttentionMaskName] : [InputIdsName];
     }
 
@@ -90,8 +92,32 @@ public sealed class TextEncoder : IDisposable
     }
 
     /// <inheritdoc cref="EmbedQuery"/>
-    public Task<float[]> EmbedQueryAsync(string query, CancellationToken cancellationToken = default) =>
-        Task.Run(() => EmbedQuery(query), cancellationToken);
+    /// <remarks>Counted in the text tower's queue depth until a thread pool thread starts it.</remarks>
+    public async Task<float[]> EmbedQueryAsync(string query, CancellationToken cancellationToken = default)
+    {
+        int left = 0;
+        void Leave()
+        {
+            if (Interlocked.Exchange(ref left, 1) == 0) EncoderMetrics.Queue(EncoderMetrics.Towers.Text, -1);
+        }
+
+        EncoderMetrics.Queue(EncoderMetrics.Towers.Text, +1);
+        try
+        {
+            return await Task.Run(
+                () =>
+                {
+                    Leave();
+                    return EmbedQuery(query);
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Cancelled before it started: it leaves the queue here instead.
+            Leave();
+        }
+    }
 
     /// <summary>Embeds each text as is (no templates); returns texts.Count unit rows of <see cref="Dimension"/> values.</summary>
     public float[] EmbedTexts(IReadOnlyList<string> texts)
@@ -111,7 +137,9 @@ public sealed class TextEncoder : IDisposable
         using OrtValue outputValue = OrtValue.CreateTensorValueFromMemory(output, [count, Dimension]);
         using var runOptions = new RunOptions();
         OrtValue[] inputs = maskValue is null ? [idsValue] : [idsValue, maskValue];
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         _shared.Session.Run(runOptions, _inputNames, inputs, _outputNames, [outputValue]);
+        EncoderMetrics.Inference(System.Diagnostics.Stopwatch.GetElapsedTime(started), _inferenceTags);
         VectorMath.NormalizeRows(output, count, Dimension);
         VectorMath.EnsureFinite(output, "Text embedding");
         return output;

@@ -1,18 +1,16 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Gateway.Api;
+using ObjectRetrieval.ServiceDefaults;
 
 namespace ObjectRetrieval.Gateway;
 
 public static class GatewayServices
 {
-    public const string ReadyTag = "ready";
-
     /// <summary>
     /// The gateway's services; the process must also provide an <see cref="IGrainFactory"/> (a silo or an
     /// Orleans client) and an <see cref="IQueryEmbedder"/>, and may provide an <see cref="IImageEncoderService"/>.
@@ -29,11 +27,14 @@ public static class GatewayServices
         services.AddSingleton<QueryEmbeddingCache>();
         services.AddProblemDetails();
         services.AddOpenApi();
-        services.AddHealthChecks().AddCheck<ClusterReadyCheck>("cluster", tags: [ReadyTag]);
+        services.AddHealthChecks().AddCheck<ClusterReadyCheck>("cluster", tags: [ServiceDefaultsExtensions.ReadyTag]);
         return services;
     }
 
-    /// <summary>/api/v1 endpoints, /openapi/v1.json, the search page at /, /health/live and /health/ready.</summary>
+    /// <summary>
+    /// /api/v1 endpoints, /openapi/v1.json and the search page at /. Health and /metrics come from
+    /// <see cref="ServiceDefaultsExtensions.MapServiceDefaults{TEndpoints}"/>, as on every process.
+    /// </summary>
     public static WebApplication MapObjectRetrievalGateway(this WebApplication app)
     {
         // Problem details for every error: exceptions, and bodies that do not bind (malformed JSON).
@@ -46,8 +47,6 @@ public static class GatewayServices
         api.MapIngestApi();
         app.MapOpenApi();
         app.MapWebPage();
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
         return app;
     }
 }

@@ -27,11 +27,14 @@ public sealed class QueryEmbeddingCache(IQueryEmbedder embedder, IOptions<Gatewa
                 _recency.Remove(node);
                 _recency.AddFirst(node);
                 Hits++;
+                SearchMetrics.RecordQueryCacheLookup(hit: true);
                 return node.Value.Vector;
             }
 
             Misses++;
         }
+
+        SearchMetrics.RecordQueryCacheLookup(hit: false);
 
         float[] vector = await embedder.EmbedAsync(key, cancellationToken).ConfigureAwait(false);
         lock (_gate)

@@ -9,6 +9,9 @@ namespace ObjectRetrieval.Gateway;
 public sealed record FanOutResult<T>(IReadOnlyList<T> Answers, IReadOnlyList<string> MissingShards)
 {
     public bool Partial => MissingShards.Count > 0;
+
+    /// <summary>How many of <see cref="MissingShards"/> missed the deadline (the others failed).</summary>
+    public int TimedOut { get; init; }
 }
 
 public sealed record SearchOutcome(IReadOnlyList<ShardHit> Hits, IReadOnlyList<string> MissingShards)
@@ -25,6 +28,7 @@ public sealed class ShardFanOut(IGrainFactory grains, IOptions<GatewayOptions> o
     public async Task<SearchOutcome> SearchAsync(IndexDefinition index, ShardQuery query, CancellationToken cancellationToken = default)
     {
         FanOutResult<IReadOnlyList<ShardHit>> answers = await CallAllAsync(index, shard => shard.SearchAsync(query), cancellationToken).ConfigureAwait(false);
+        SearchMetrics.RecordShardTimeouts(index.Name, answers.TimedOut);
         return new SearchOutcome(Merge(answers.Answers, query.K), answers.MissingShards);
     }
 
@@ -97,6 +101,7 @@ public sealed class ShardFanOut(IGrainFactory grains, IOptions<GatewayOptions> o
         cancellationToken.ThrowIfCancellationRequested();
         var answers = new List<T>(calls.Length);
         var missing = new List<string>();
+        int timedOut = 0;
         for (int shard = 0; shard < calls.Length; shard++)
         {
             Task<T> task = calls[shard];
@@ -109,10 +114,17 @@ public sealed class ShardFanOut(IGrainFactory grains, IOptions<GatewayOptions> o
             string key = ShardRouting.ShardKey(index.Name, shard);
             missing.Add(key);
             Exception? error = task.Exception?.GetBaseException();
-            if (error is TimeoutException) logger.LogWarning("Shard {Shard} missed the {Deadline} ms deadline.", key, deadline.TotalMilliseconds);
-            else logger.LogWarning(error, "Shard {Shard} failed.", key);
+            if (error is TimeoutException)
+            {
+                timedOut++;
+                logger.LogWarning("Shard {Shard} missed the {Deadline} ms deadline.", key, deadline.TotalMilliseconds);
+            }
+            else
+            {
+                logger.LogWarning(error, "Shard {Shard} failed.", key);
+            }
         }
 
-        return new FanOutResult<T>(answers, missing);
+        return new FanOutResult<T>(answers, missing) { TimedOut = timedOut };
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ObjectRetrieval.Abstractions;
@@ -40,6 +41,13 @@ public sealed partial class IndexShardGrain(
 
         TimeSpan period = options.Value.MaintenanceInterval;
         this.RegisterGrainTimer(MaintainAsync, new GrainTimerCreationOptions(period, period) { Interleave = false, KeepAlive = false });
+        PublishSize();
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        ShardMetrics.Withdraw(Key);
+        return Task.CompletedTask;
     }
 
     public async Task<int> UpsertAsync(IReadOnlyList<EncodedImage> images)
@@ -64,6 +72,7 @@ public sealed partial class IndexShardGrain(
         await AppendToLogAsync(log, images.Count);
 
         foreach (ImageRepresentation image in parsed) _contents.Upsert(image);
+        PublishSize();
         return parsed.Length;
     }
 
@@ -78,6 +87,7 @@ public sealed partial class IndexShardGrain(
         await AppendToLogAsync(log, present.Length);
 
         foreach (string id in present) _contents.Delete(id);
+        PublishSize();
         return present.Length;
     }
 
@@ -86,7 +96,10 @@ public sealed partial class IndexShardGrain(
         ArgumentNullException.ThrowIfNull(query);
         if (query.Vector.Length != _definition.Dimension) throw new ArgumentException($"Query has dimension {query.Vector.Length}; index '{_definition.Name}' holds {_definition.Dimension}.");
         if (query.K < 1) throw new ArgumentOutOfRangeException(nameof(query), query.K, "k must be at least 1.");
-        return Task.FromResult(_contents.Search(query));
+        long started = Stopwatch.GetTimestamp();
+        IReadOnlyList<ShardHit> hits = _contents.Search(query);
+        ShardMetrics.RecordSearch(Key, query.Mode, Stopwatch.GetElapsedTime(started));
+        return Task.FromResult(hits);
     }
 
     public Task<ShardStats> StatsAsync() => Task.FromResult(new ShardStats(
@@ -101,6 +114,9 @@ public sealed partial class IndexShardGrain(
         return Task.FromResult<IReadOnlyList<IReadOnlyDictionary<string, string>?>>(imageIds.Select(_contents.MetadataOf).ToArray());
     }
 
+    /// <summary>The size gauges read what the shard last published: observable callbacks must not call grains.</summary>
+    private void PublishSize() => ShardMetrics.Publish(Key, _contents.ImageCount, _contents.VectorCount, _contents.MemoryBytes);
+
     private async Task MaintainAsync(CancellationToken cancellationToken)
     {
         try
@@ -112,6 +128,7 @@ public sealed partial class IndexShardGrain(
             }
 
             _contents.Maintain();
+            PublishSize();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

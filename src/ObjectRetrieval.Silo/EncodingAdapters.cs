@@ -29,19 +29,16 @@ public sealed class TextTowerQueryEmbedder(TextEncoder encoder) : IQueryEmbedder
 }
 
 /// <summary>
-/// The image tower behind the small-volume upsert path. One batching encoder per (clusters, dense) setting,
+/// The image tower behind the small-volume upsert path. One batching encoder per (aggregation, dense) setting,
 /// since the aggregation is part of the pipeline; all share the process-wide ONNX session.
 /// </summary>
 public sealed class ImageTowerEncoderService(ModelPackage package, ILoggerFactory loggers) : IImageEncoderService, IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<(int Clusters, bool Dense), Lazy<ImageEncoder>> _encoders = new();
+    private readonly ConcurrentDictionary<(AggregationOptions Aggregation, bool Dense), Lazy<ImageEncoder>> _encoders = new();
 
     public string Model { get; } = ModelIdentity.Of(package);
 
     public int Dimension => package.EmbeddingDim;
-
-    /// <summary>The aggregation strategy the encoders run (the default of <see cref="AggregationOptions"/>).</summary>
-    public string Aggregation { get; } = new AggregationOptions().CreateAggregator().Name;
 
     /// <summary>Counters and stage times summed over this process's encoders.</summary>
     public EncoderStatsSnapshot Statistics()
@@ -53,9 +50,9 @@ public sealed class ImageTowerEncoderService(ModelPackage package, ILoggerFactor
     }
 
     public async Task<ImageRepresentation> EncodeAsync(
-        string imageId, ReadOnlyMemory<byte> bytes, string? sourceUri, int clusters, bool keepDensePatches, CancellationToken cancellationToken = default)
+        string imageId, ReadOnlyMemory<byte> bytes, string? sourceUri, AggregationOptions aggregation, bool keepDensePatches, CancellationToken cancellationToken = default)
     {
-        ImageEncoder encoder = EncoderFor(clusters, keepDensePatches);
+        ImageEncoder encoder = EncoderFor(aggregation, keepDensePatches);
         try
         {
             return await encoder.EncodeAsync(ImageSource.FromBytes(imageId, bytes) with { SourceUri = sourceUri }, cancellationToken).ConfigureAwait(false);
@@ -67,11 +64,11 @@ public sealed class ImageTowerEncoderService(ModelPackage package, ILoggerFactor
     }
 
     /// <summary>The process's batching encoder for this aggregation setting (ingest workers share it too).</summary>
-    public ImageEncoder EncoderFor(int clusters, bool keepDensePatches) =>
-        _encoders.GetOrAdd((clusters, keepDensePatches), key => new Lazy<ImageEncoder>(() => ImageEncoder.Create(
+    public ImageEncoder EncoderFor(AggregationOptions aggregation, bool keepDensePatches) =>
+        _encoders.GetOrAdd((aggregation, keepDensePatches), key => new Lazy<ImageEncoder>(() => ImageEncoder.Create(
             package,
             new ImageEncoderOptions { KeepDensePatches = key.Dense },
-            new AggregationOptions { Clusters = key.Clusters }.CreateAggregator(),
+            key.Aggregation.CreateAggregator(),
             loggers.CreateLogger<ImageEncoder>()))).Value;
 
     public async ValueTask DisposeAsync()

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Abstractions.Ingest;
+using ObjectRetrieval.Core.Aggregation;
 using ObjectRetrieval.Core.Representation;
 using ObjectRetrieval.Encoding;
 using ObjectRetrieval.Encoding.Imaging;
@@ -76,13 +77,13 @@ public sealed class SharedIngestImageEncoder(ImageTowerEncoderService tower) : I
 {
     public int Dimension => tower.Dimension;
 
-    public async Task<ImageRepresentation> EncodeAsync(IngestImage image, int clusters, bool keepDensePatches, CancellationToken cancellationToken)
+    public async Task<ImageRepresentation> EncodeAsync(IngestImage image, AggregationOptions aggregation, bool keepDensePatches, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(image);
         var source = ImageSource.FromBytes(image.ImageId, image.Bytes) with { SourceUri = image.SourceUri, Metadata = image.Metadata };
         try
         {
-            return await tower.EncoderFor(clusters, keepDensePatches).EncodeAsync(source, cancellationToken).ConfigureAwait(false);
+            return await tower.EncoderFor(aggregation, keepDensePatches).EncodeAsync(source, cancellationToken).ConfigureAwait(false);
         }
         catch (ImageDecodeException e)
         {

@@ -14,6 +14,7 @@ using ObjectRetrieval.Encoding.Models;
 using ObjectRetrieval.Gateway;
 using ObjectRetrieval.Grains.Placement;
 using ObjectRetrieval.Grains.Storage;
+using ObjectRetrieval.ServiceDefaults;
 
 namespace ObjectRetrieval.Silo;
 
@@ -34,6 +35,9 @@ public static class ObjectRetrievalHost
         builder.WebHost.UseUrls(options.HttpUrl);
         builder.Services.AddSingleton(options);
 
+        // Metrics at /metrics and the health endpoints on every process, whatever its roles.
+        builder.AddServiceDefaults();
+
         bool hostsSilo = options.HasRole(SiloRoles.Index) || options.HasRole(SiloRoles.Encoder);
         if (hostsSilo) builder.UseOrleans(silo => silo.AddObjectRetrievalSilo(options, configuration));
         else builder.UseOrleansClient(client => client.AddObjectRetrievalClient(options));
@@ -44,31 +48,29 @@ public static class ObjectRetrievalHost
             builder.Services.AddObjectRetrievalGateway(configuration);
             if (model is not null) builder.Services.TryAddSingleton<IQueryEmbedder>(_ => new TextTowerQueryEmbedder(TextEncoder.Create(model)));
         }
-        else
-        {
-            builder.Services.AddHealthChecks();
-        }
 
         if (options.HasRole(SiloRoles.Encoder) && model is not null)
         {
             builder.Services.TryAddSingleton<IImageEncoderService>(sp => new ImageTowerEncoderService(model, sp.GetRequiredService<ILoggerFactory>()));
         }
 
+        // Readiness: a silo has joined the cluster, an index silo's storage answers, a gateway's grain calls go through (its own check).
+        if (hostsSilo)
+        {
+            builder.Services.AddHealthChecks().AddCheck<SiloMembershipReadyCheck>("silo-membership", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        }
+
         if (options.HasRole(SiloRoles.Index))
         {
-            builder.Services.AddHealthChecks().AddCheck<StorageReadyCheck>("index-storage", tags: [GatewayServices.ReadyTag]);
+            builder.Services.AddHealthChecks().AddCheck<StorageReadyCheck>("index-storage", tags: [ServiceDefaultsExtensions.ReadyTag]);
         }
 
         configure?.Invoke(builder.Services);
         WebApplication app = builder.Build();
+        app.MapServiceDefaults();
         if (options.HasRole(SiloRoles.Gateway))
         {
             app.MapObjectRetrievalGateway();
-        }
-        else
-        {
-            app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
-            app.MapHealthChecks("/health/ready");
         }
 
         return app;
@@ -123,5 +125,17 @@ internal sealed class StorageReadyCheck(IIndexStorage storage) : IHealthCheck
         {
             return HealthCheckResult.Unhealthy($"Index storage ({storage.Description}) does not answer.", e);
         }
+    }
+}
+
+/// <summary>Ready once this silo is an active member of the cluster (it joined, and is not shutting down).</summary>
+internal sealed class SiloMembershipReadyCheck(IClusterMembershipService membership, ILocalSiloDetails silo) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        SiloStatus status = membership.CurrentSnapshot.GetSiloStatus(silo.SiloAddress);
+        return Task.FromResult(status == SiloStatus.Active
+            ? HealthCheckResult.Healthy($"Silo {silo.SiloAddress} is active in cluster {silo.ClusterId}.")
+            : HealthCheckResult.Unhealthy($"Silo {silo.SiloAddress} is {status} in cluster {silo.ClusterId}, not Active."));
     }
 }

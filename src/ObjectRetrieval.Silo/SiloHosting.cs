@@ -55,6 +55,8 @@ public static class SiloHosting
             silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, primary, cluster.ServiceId, cluster.ClusterId);
         }
 
+        // A search is one trace across the gateway and the shards it calls (when tracing is on, see ServiceDefaults).
+        silo.AddActivityPropagation();
         silo.AddSiloRoles(options.Roles);
         silo.Services.AddIndexStorage(options.Storage);
         silo.Services.AddShardOptions(configuration);
@@ -80,6 +82,7 @@ public static class SiloHosting
             client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId);
         }
 
+        client.AddActivityPropagation();
         return client;
     }
 

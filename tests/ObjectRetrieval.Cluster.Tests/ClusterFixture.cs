@@ -9,6 +9,7 @@ using ObjectRetrieval.Gateway;
 using ObjectRetrieval.Grains;
 using ObjectRetrieval.Grains.Placement;
 using ObjectRetrieval.Grains.Storage;
+using ObjectRetrieval.ServiceDefaults;
 using ObjectRetrieval.Silo;
 using Orleans.TestingHost;
 
@@ -86,8 +87,10 @@ public sealed class TestGateway : IAsyncDisposable
         });
         builder.Services.AddSingleton<IGrainFactory>(client);
         builder.Services.AddSingleton<IQueryEmbedder, HashingQueryEmbedder>();
+        builder.AddServiceDefaults();
         builder.Services.AddObjectRetrievalGateway(builder.Configuration);
         WebApplication app = builder.Build();
+        app.MapServiceDefaults();
         app.MapObjectRetrievalGateway();
         await app.StartAsync();
         string address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()

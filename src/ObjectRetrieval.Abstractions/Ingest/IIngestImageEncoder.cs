@@ -13,7 +13,7 @@ public interface IIngestImageEncoder
 {
     int Dimension { get; }
 
-    Task<ImageRepresentation> EncodeAsync(IngestImage image, int clusters, bool keepDensePatches, CancellationToken cancellationToken);
+    Task<ImageRepresentation> EncodeAsync(IngestImage image, Core.Aggregation.AggregationOptions aggregation, bool keepDensePatches, CancellationToken cancellationToken);
 }
 
 /// <summary>An image the system cannot use; <see cref="Reason"/> names the kind (Empty, Truncated, Corrupt, UnknownFormat, TooLarge...).</summary>

@@ -25,7 +25,7 @@ internal static class BenchEncodeCommand
         var batch = new Option<int>("--batch") { Description = "Views per inference call.", DefaultValueFactory = _ => 16 };
         var imageSize = new Option<int?>("--image-size") { Description = "Input side (default: the package's)." };
         var decodeWorkers = new Option<int>("--decode-workers") { Description = "Parallel decoders (default: half the cores).", DefaultValueFactory = _ => new ImageEncoderOptions().DecodeWorkers };
-        var clusters = new Option<int>("--clusters") { Description = "K of the k-means aggregation.", DefaultValueFactory = _ => 8 };
+        var clusters = new Option<int>("--clusters") { Description = "K of the aggregation (the default strategy).", DefaultValueFactory = _ => new AggregationOptions().Clusters };
         var provider = new Option<string>("--provider") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
 
         var command = new Command("encode", "Measure image encoding: full pipelined path vs bare inference on pre-decoded batches.")
@@ -72,7 +72,7 @@ internal static class BenchEncodeCommand
             DecodeWorkers = s.DecodeWorkers,
             Inference = new InferenceOptions { Provider = s.Provider },
         };
-        var aggregator = new SphericalKMeans(new AggregationOptions { Clusters = s.Clusters });
+        var aggregator = new AggregationOptions { Clusters = s.Clusters }.CreateAggregator();
         await using ImageEncoder encoder = ImageEncoder.Create(package, options, aggregator);
         Console.WriteLine(
             $"model {package.Name} v{package.Version}: input {encoder.ImageSize} px, {encoder.GridSize}×{encoder.GridSize} patches, D={encoder.Dimension}; " +

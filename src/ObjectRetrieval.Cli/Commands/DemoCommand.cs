@@ -8,6 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using ObjectRetrieval.Abstractions;
+using ObjectRetrieval.Core.Aggregation;
 using ObjectRetrieval.Core.Evaluation;
 using ObjectRetrieval.Core.Index;
 using ObjectRetrieval.Core.Representation;
@@ -37,8 +38,8 @@ internal static class DemoCommand
         var port = new Option<int>("--port") { Description = "HTTP port of the gateway and the search page (loopback).", DefaultValueFactory = _ => 5080 };
         var data = new Option<DirectoryInfo>("--data") { Description = "Folder for the model, the scenes and the index.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("out", "demo")) };
         var scenes = new Option<int>("--scenes") { Description = "Scenes to generate when the folder has none (or a different number).", DefaultValueFactory = _ => 300 };
-        var shards = new Option<int>("--shards") { Description = "Shards of the demo index.", DefaultValueFactory = _ => 8 };
-        var clusters = new Option<int>("--clusters") { Description = "Clusters per image (K).", DefaultValueFactory = _ => 8 };
+        var shards = new Option<int>("--shards") { Description = "Shards of the demo index.", DefaultValueFactory = _ => new AggregationOptions().Clusters };
+        var clusters = new Option<int>("--clusters") { Description = "Clusters per image (K).", DefaultValueFactory = _ => new AggregationOptions().Clusters };
         var k = new Option<int>("--k") { Description = "Cut-off of mAP@k.", DefaultValueFactory = _ => 50 };
         var noServe = new Option<bool>("--no-serve") { Description = "Exit after printing the quality table." };
         var command = new Command("demo", "Run the whole system in one process on generated scenes: ingest, evaluate through the API, then serve the API and search page.")
@@ -184,7 +185,7 @@ internal static class DemoCommand
                 try
                 {
                     byte[] bytes = await File.ReadAllBytesAsync(path, ct);
-                    return await encoder.EncodeAsync(RetrievalEvaluator.ImageKey(image.Id), bytes, path, index.Clusters, index.KeepDense, ct);
+                    return await encoder.EncodeAsync(RetrievalEvaluator.ImageKey(image.Id), bytes, path, index.AggregationSettings, index.KeepDense, ct);
                 }
                 catch (Exception e) when (e is ArgumentException or IOException)
                 {
@@ -239,7 +240,8 @@ internal static class DemoCommand
         ImageTowerEncoderService encoder = (ImageTowerEncoderService)app.Services.GetRequiredService<IImageEncoderService>();
         EncoderStatsSnapshot stats = encoder.Statistics();
         double msPerImage = stats.ImagesEncoded == 0 ? double.NaN : stats.AggregationSeconds * 1000 / stats.ImagesEncoded;
-        return new EvaluationReport(images, encoder.Aggregation, s.Clusters, msPerImage, scores);
+        IndexDefinition index = (await app.Services.GetRequiredService<IndexCatalog>().FindAsync(IndexName))!;
+        return new EvaluationReport(images, index.AggregationSettings.CreateAggregator().Name, index.Clusters, msPerImage, scores);
     }
 
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, string what, CancellationToken ct)

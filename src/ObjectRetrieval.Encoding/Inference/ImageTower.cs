@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
@@ -52,10 +53,12 @@ public sealed class ImageTower : IDisposable
     private static readonly string[] OutputNames = [GlobalOutputName, PatchOutputName];
 
     private readonly SharedSession _shared;
+    private readonly KeyValuePair<string, object?>[] _inferenceTags;
 
     private ImageTower(SharedSession shared, int imageSize, int patchSize, int dimension)
     {
         _shared = shared;
+        _inferenceTags = EncoderMetrics.InferenceTags(EncoderMetrics.Towers.Image, shared.ExecutionProvider);
         ImageSize = imageSize;
         PatchSize = patchSize;
         Dimension = dimension;
@@ -124,7 +127,9 @@ public sealed class ImageTower : IDisposable
             using OrtValue patchOut = OrtValue.CreateTensorValueFromMemory(
                 OrtMemoryInfo.DefaultInstance, patches.AsMemory(0, views * PatchesPerView * Dimension), [views, PatchesPerView, Dimension]);
             using var runOptions = new RunOptions();
+            long started = Stopwatch.GetTimestamp();
             _shared.Session.Run(runOptions, InputNames, [input], OutputNames, [globalOut, patchOut]);
+            EncoderMetrics.Inference(Stopwatch.GetElapsedTime(started), _inferenceTags);
             return new ImageTowerOutput(global, patches, views, PatchesPerView, Dimension);
         }
         catch

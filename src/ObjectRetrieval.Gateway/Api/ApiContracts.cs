@@ -6,12 +6,13 @@ namespace ObjectRetrieval.Gateway.Api;
 public sealed record CreateIndexRequest(
     string? Name,
     int Shards = 8,
-    int Clusters = 8,
+    int Clusters = 16,
     string Codec = "int8",
     IvfRequest? Ivf = null,
     bool KeepDense = false,
     string? Model = null,
-    int? Dimension = null);
+    int? Dimension = null,
+    string Aggregation = "hybrid");
 
 public sealed record IvfRequest(int ListCount = 256, int NProbe = 16, int TrainAtVectors = 20_000);
 
@@ -33,7 +34,7 @@ public sealed record SearchResponse(
     IReadOnlyList<string> MissingShards);
 
 public sealed record IndexDefinitionResponse(
-    string Name, string Model, int Dimension, int Shards, int Clusters, string Codec, IvfRequest? Ivf, bool KeepDense);
+    string Name, string Model, int Dimension, int Shards, int Clusters, string Aggregation, string Codec, IvfRequest? Ivf, bool KeepDense);
 
 /// <summary>One shard's statistics; <see cref="MemoryByMode"/> splits <see cref="MemoryBytes"/> by scoring mode.</summary>
 public sealed record ShardStatsResponse(string Shard, int Images, long Vectors, long MemoryBytes, int Segments, int LogRecords, string Silo, ModeMemory? MemoryByMode);

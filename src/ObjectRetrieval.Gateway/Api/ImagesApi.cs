@@ -69,7 +69,7 @@ public static class ImagesApi
         ImageRepresentation representation;
         try
         {
-            representation = await encoder.EncodeAsync(imageId, bytes, sourceUri, index.Clusters, index.KeepDense, cancellationToken);
+            representation = await encoder.EncodeAsync(imageId, bytes, sourceUri, index.AggregationSettings, index.KeepDense, cancellationToken);
         }
         catch (ArgumentException e)
         {

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using ObjectRetrieval.Abstractions;
+using ObjectRetrieval.Core.Aggregation;
 using ObjectRetrieval.Core.Index;
 
 namespace ObjectRetrieval.Gateway.Api;
@@ -23,6 +24,11 @@ public static class IndexesApi
             return Problems.BadRequest("Unknown codec", $"Codec '{request.Codec}' is not one of: int8, float16, float32.");
         }
 
+        if (!Enum.TryParse(request.Aggregation, ignoreCase: true, out AggregationStrategy aggregation) || !Enum.IsDefined(aggregation))
+        {
+            return Problems.BadRequest("Unknown aggregation", $"Aggregation '{request.Aggregation}' is not one of: hybrid, kmeans, kcenter.");
+        }
+
         var definition = new IndexDefinition(
             request.Name ?? string.Empty,
             request.Model ?? embeddings.Embedder.Model,
@@ -31,7 +37,8 @@ public static class IndexesApi
             request.Clusters,
             codec,
             request.Ivf is { } ivf ? new IvfSettings(ivf.ListCount, ivf.NProbe, ivf.TrainAtVectors) : null,
-            request.KeepDense);
+            request.KeepDense,
+            aggregation);
         if (definition.Problem() is { } problem) return Problems.BadRequest("Invalid index definition", problem);
 
         return await catalog.CreateAsync(definition) switch
@@ -58,6 +65,6 @@ public static class IndexesApi
     }
 
     internal static IndexDefinitionResponse ToResponse(IndexDefinition d) => new(
-        d.Name, d.Model, d.Dimension, d.ShardCount, d.Clusters, d.Codec.ToString().ToLowerInvariant(),
+        d.Name, d.Model, d.Dimension, d.ShardCount, d.Clusters, d.Aggregation.ToString().ToLowerInvariant(), d.Codec.ToString().ToLowerInvariant(),
         d.Ivf is { } ivf ? new IvfRequest(ivf.ListCount, ivf.DefaultNProbe, ivf.TrainAtVectors) : null, d.KeepDense);
 }

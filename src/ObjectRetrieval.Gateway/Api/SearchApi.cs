@@ -41,14 +41,28 @@ public static class SearchApi
             return Problems.BadRequest("Model mismatch", $"Index '{name}' was built with model '{index.Model}' (D={index.Dimension}); this gateway embeds queries with '{embeddings.Embedder.Model}' (D={embeddings.Embedder.Dimension}).");
         }
 
-        float[] vector = await embeddings.EmbedAsync(request.Query, cancellationToken);
-        SearchOutcome outcome = await fanOut.SearchAsync(index, new ShardQuery(vector, request.K, mode, request.NProbe, request.Explain), cancellationToken);
+        string modeName = mode.ToString().ToLowerInvariant();
+        SearchOutcome outcome;
+        try
+        {
+            float[] vector = await embeddings.EmbedAsync(request.Query, cancellationToken);
+            outcome = await fanOut.SearchAsync(index, new ShardQuery(vector, request.K, mode, request.NProbe, request.Explain), cancellationToken);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A caller that went away is not an error of the service; anything else is.
+            SearchMetrics.RecordSearch(index.Name, modeName, SearchMetrics.Outcomes.Error, Stopwatch.GetElapsedTime(started));
+            throw;
+        }
+
+        TimeSpan elapsed = Stopwatch.GetElapsedTime(started);
+        SearchMetrics.RecordSearch(index.Name, modeName, outcome.Partial ? SearchMetrics.Outcomes.Partial : SearchMetrics.Outcomes.Ok, elapsed);
         return TypedResults.Ok(new SearchResponse(
             index.Name,
             request.Query,
-            mode.ToString().ToLowerInvariant(),
+            modeName,
             outcome.Hits.Select(ToResponse).ToArray(),
-            Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            elapsed.TotalMilliseconds,
             outcome.Partial,
             outcome.MissingShards));
     }

@@ -80,7 +80,9 @@ public sealed class IngestBatchProcessor(
         int indexed = plans.Count(p => p is Plan.Encode or Plan.Done);
         int unchanged = plans.Count(p => p == Plan.Unchanged);
         logger.LogDebug("Batch {Batch} of job {Job}: {Indexed} indexed, {Unchanged} unchanged, {Failed} failed.", lease.BatchId, lease.JobId, indexed, unchanged, n - indexed - unchanged);
-        return new IngestBatchResult(lease.BatchId, lease.LeaseId, indexed, unchanged, failures.OfType<IngestFailure>().ToArray());
+        var result = new IngestBatchResult(lease.BatchId, lease.LeaseId, indexed, unchanged, failures.OfType<IngestFailure>().ToArray());
+        IngestMetrics.RecordBatch(lease.Index, result);
+        return result;
     }
 
     /// <summary>Marks images the shards hold at the listed version: unchanged, or done when this job stored them.</summary>
@@ -111,6 +113,6 @@ public sealed class IngestBatchProcessor(
             [IngestNames.JobMetadata] = lease.JobId,
         };
         var image = new IngestImage(imageId, bytes, sources.UriOf(lease.Source, item), metadata);
-        return await encoder.EncodeAsync(image, definition.Clusters, definition.KeepDense, cancellationToken);
+        return await encoder.EncodeAsync(image, definition.AggregationSettings, definition.KeepDense, cancellationToken);
     }
 }

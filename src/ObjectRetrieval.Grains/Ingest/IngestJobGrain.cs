@@ -33,12 +33,20 @@ public sealed partial class IngestJobGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (S.Started && !IsFinished) StartTimer();
+        PublishProgress();
         return Task.CompletedTask;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_dirty) await SaveAsync();
+        try
+        {
+            if (_dirty) await SaveAsync();
+        }
+        finally
+        {
+            IngestMetrics.WithdrawJob(JobId);
+        }
     }
 
     public async Task<IngestJobStatus> StartAsync(string index, IngestSource source, IngestJobOptions options)
@@ -175,6 +183,18 @@ public sealed partial class IngestJobGrain(
     {
         await state.WriteStateAsync();
         _dirty = false;
+        PublishProgress();
+    }
+
+    /// <summary>
+    /// Every change reaches storage through <see cref="SaveAsync"/> within a tick, so the job's gauges follow it from
+    /// there. A finished job keeps reporting its final counts until the grain deactivates.
+    /// </summary>
+    private void PublishProgress()
+    {
+        if (!S.Started) return;
+        IngestMetrics.PublishJob(JobId, new IngestMetrics.JobProgress(
+            S.Index!, S.Listed, S.Skipped, S.Indexed, S.Unchanged, S.Failed, S.Batches.Values.Count(b => b.LeaseId is not null)));
     }
 
     private void WakeWorkers()

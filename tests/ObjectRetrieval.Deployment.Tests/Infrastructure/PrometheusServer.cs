@@ -22,12 +22,12 @@ public sealed record QueryOutcome(string Expression, int SeriesCount, string? Er
 /// </summary>
 public sealed class PrometheusServer : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly System.Diagnostics.Process _process;
     private readonly string _workDirectory;
     private readonly StringBuilder _log = new();
     private readonly HttpClient _http;
 
-    private PrometheusServer(Process process, string workDirectory, Uri address)
+    private PrometheusServer(System.Diagnostics.Process process, string workDirectory, Uri address)
     {
         _process = process;
         _workDirectory = workDirectory;
@@ -75,7 +75,7 @@ public sealed class PrometheusServer : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start prometheus.");
+        var process = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("Could not start prometheus.");
         var server = new PrometheusServer(process, workDirectory, new Uri($"http://127.0.0.1:{port}/"));
         process.OutputDataReceived += (_, e) => server.Append(e.Data);
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
