@@ -78,8 +78,13 @@ internal static class SessionFactory
         if (options.Provider != ExecutionProviderPreference.Cpu)
         {
             SessionOptions? cudaOptions = null;
+            // ONNX Runtime prints its own error line when the CUDA libraries are missing; the fallback below
+            // reports the same cause through our logger, so the native logger is quietened for the attempt.
+            OrtEnv environment = OrtEnv.Instance();
+            OrtLoggingLevel previousLevel = environment.EnvLogLevel;
             try
             {
+                environment.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
                 cudaOptions = NewOptions(options);
                 // Throws right here when the CUDA libraries (cudart, cublasLt, libcuda) are absent.
                 cudaOptions.AppendExecutionProvider_CUDA(options.CudaDeviceId);
@@ -95,6 +100,7 @@ internal static class SessionFactory
             }
             finally
             {
+                environment.EnvLogLevel = previousLevel;
                 cudaOptions?.Dispose();
             }
         }
