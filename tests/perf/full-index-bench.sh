@@ -13,4 +13,4 @@ if [[ ! -f "$dir/base1m.fvecs" ]]; then
     --out "$dir/base1m.fvecs" --queries 1000 --queries-out "$dir/q1m.fvecs"
 fi
 "$objret" bench index --base "$dir/base1m.fvecs" --queries "$dir/q1m.fvecs" --k 10 --codec int8 \
-  --ivf 4096 --nprobe 1,2,4,8,16 --threads 1 --json "$dir/bench-index-1m.json"
+  --ivf 4096 --nprobe 8,16,24,32,48 --exact-queries 100 --threads 1 --json "$dir/bench-index-1m.json"
