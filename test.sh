@@ -31,7 +31,13 @@ echo "== build"
 dotnet build ObjectRetrieval.sln -c Release -warnaserror
 
 echo "== tests"
-dotnet test ObjectRetrieval.sln -c Release --no-build --logger "console;verbosity=normal"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+dotnet test ObjectRetrieval.sln -c Release --no-build --logger "console;verbosity=normal" | tee "$log"
 
 echo "== performance budgets"
 tests/perf/check-budgets.sh
+
+# One closing line over every test project.
+awk '/^ +Passed: +[0-9]+$/ {p += $2} /^ +Failed: +[0-9]+$/ {f += $2} /^ +Skipped: +[0-9]+$/ {s += $2}
+     END {printf "tests: %d passed, %d failed, %d skipped\n", p, f, s}' "$log"
