@@ -18,20 +18,20 @@ public sealed class EncoderSiloKillTests(IngestFixture fixture, ITestOutputHelpe
         string directory = Path.Combine(Path.GetTempPath(), "objret-kill-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         string serviceId = "objret-kill-" + Guid.NewGuid().ToString("N")[..8];
-        int primaryPort = SiloProcess.FreePort();
-        int httpPort = SiloProcess.FreePort();
-        var silos = new List<SiloProcess>();
+        int primaryPort = Ports.Free();
+        int httpPort = Ports.Free();
+        var silos = new List<ObjretProcess>();
         try
         {
-            silos.Add(SiloProcess.Start("index+gateway", Path.Combine(directory, "silo-0.json"), Config(serviceId, ["index", "gateway"], primaryPort, primaryPort, httpPort)));
-            await silos[0].WaitReadyAsync(TimeSpan.FromSeconds(90));
-            int[] encoderPorts = [SiloProcess.FreePort(), SiloProcess.FreePort()];
+            silos.Add(ObjretProcess.StartServe(Path.Combine(directory, "silo-0.json"), Config(serviceId, ["index", "gateway"], primaryPort, primaryPort, httpPort), "index+gateway"));
+            await silos[0].WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+            int[] encoderPorts = [Ports.Free(), Ports.Free()];
             for (int i = 1; i <= 2; i++)
             {
-                silos.Add(SiloProcess.Start($"encoder-{i}", Path.Combine(directory, $"silo-{i}.json"), Config(serviceId, ["encoder"], encoderPorts[i - 1], primaryPort, SiloProcess.FreePort())));
+                silos.Add(ObjretProcess.StartServe(Path.Combine(directory, $"silo-{i}.json"), Config(serviceId, ["encoder"], encoderPorts[i - 1], primaryPort, Ports.Free()), $"encoder-{i}"));
             }
 
-            await Task.WhenAll(silos.Skip(1).Select(s => s.WaitReadyAsync(TimeSpan.FromSeconds(90))));
+            await Task.WhenAll(silos.Skip(1).Select(s => s.WaitUntilReadyAsync(TimeSpan.FromSeconds(90))));
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
 
             (await http.PostAsJsonAsync("/api/v1/indexes", new { name = "killed", shards = 8, clusters = 4 })).EnsureSuccessStatusCode();
@@ -46,7 +46,7 @@ public sealed class EncoderSiloKillTests(IngestFixture fixture, ITestOutputHelpe
             string busy = atKill.GetProperty("batchesInFlightBySilo").EnumerateObject().OrderByDescending(p => p.Value.GetInt32()).First().Name;
             int victim = busy.Contains($":{encoderPorts[0]}:", StringComparison.Ordinal) ? 1 : 2;
             Assert.Contains($":{encoderPorts[victim - 1]}:", busy, StringComparison.Ordinal);
-            silos[victim].Kill();
+            await silos[victim].KillAsync();
             output.WriteLine($"SIGKILL to {silos[victim].Name} ({busy}, holding {atKill.GetProperty("batchesInFlightBySilo").GetProperty(busy).GetInt32()} batches) at: {Counts(atKill)}");
             Assert.NotEqual("completed", atKill.GetProperty("state").GetString());
 
@@ -64,7 +64,7 @@ public sealed class EncoderSiloKillTests(IngestFixture fixture, ITestOutputHelpe
         }
         finally
         {
-            foreach (SiloProcess silo in silos) await silo.DisposeAsync();
+            foreach (ObjretProcess silo in silos) await silo.DisposeAsync();
             Directory.Delete(directory, recursive: true);
         }
     }
@@ -79,7 +79,7 @@ public sealed class EncoderSiloKillTests(IngestFixture fixture, ITestOutputHelpe
             Roles = roles,
             ModelDirectory = fixture.ModelDirectory,
             HttpUrl = $"http://127.0.0.1:{httpPort}",
-            Cluster = new { Mode = "Localhost", ServiceId = serviceId, ClusterId = serviceId, SiloPort = siloPort, GatewayPort = SiloProcess.FreePort(), PrimarySiloPort = primaryPort },
+            Cluster = new { Mode = "Localhost", ServiceId = serviceId, ClusterId = serviceId, SiloPort = siloPort, GatewayPort = Ports.Free(), PrimarySiloPort = primaryPort },
             Storage = new { Kind = "Blob", BlobConnectionString = fixture.Azurite.BlobConnectionString, BlobContainer = serviceId },
         },
         Ingest = new

@@ -88,8 +88,8 @@ public sealed class ServeProcessTests(ITestOutputHelper output) : IDisposable
         ["serve", "--config", config],
         new Dictionary<string, string>
         {
-            ["ObjectRetrieval__Cluster__SiloPort"] = ObjretProcess.FreePort().ToString(CultureInfo.InvariantCulture),
-            ["ObjectRetrieval__Cluster__GatewayPort"] = ObjretProcess.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["ObjectRetrieval__Cluster__SiloPort"] = Ports.Free().ToString(CultureInfo.InvariantCulture),
+            ["ObjectRetrieval__Cluster__GatewayPort"] = Ports.Free().ToString(CultureInfo.InvariantCulture),
         });
 
     private string WriteConfig(string model, string scenes)

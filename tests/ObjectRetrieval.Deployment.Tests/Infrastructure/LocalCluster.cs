@@ -5,7 +5,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Demo;
-using ObjectRetrieval.Process.Tests;
 using ObjectRetrieval.ServiceDefaults;
 
 namespace ObjectRetrieval.Deployment.Tests.Infrastructure;
@@ -78,13 +77,13 @@ public sealed class LocalCluster : IAsyncDisposable
         await File.WriteAllTextAsync(Path.Combine(ScenesDirectory, "meeting-notes.jpg"), "Meeting notes, not a picture.\n");
 
         var clusterId = "objret-live-" + Guid.NewGuid().ToString("N")[..6];
-        int indexSiloPort = ObjretProcess.FreePort(), indexGatewayPort = ObjretProcess.FreePort();
+        int indexSiloPort = Ports.Free(), indexGatewayPort = Ports.Free();
         await StartAsync("index-silo", Config(clusterId, ["index"], indexSiloPort, indexGatewayPort, primarySiloPort: null));
 
         // The secondary silo joins through the primary; the gateway (an Orleans client: its SiloPort setting is
         // unused) connects to the primary's Orleans gateway port.
         await Task.WhenAll(
-            StartAsync("encoder-silo", Config(clusterId, ["encoder"], ObjretProcess.FreePort(), ObjretProcess.FreePort(), indexSiloPort)),
+            StartAsync("encoder-silo", Config(clusterId, ["encoder"], Ports.Free(), Ports.Free(), indexSiloPort)),
             StartAsync("gateway", Config(clusterId, ["gateway"], siloPort: 11111, indexGatewayPort, primarySiloPort: null)));
         _processes.Sort((a, b) => string.CompareOrdinal(a.Component, b.Component));
 

@@ -55,7 +55,7 @@ public sealed class PrometheusServer : IAsyncDisposable
         var workDirectory = Directory.CreateTempSubdirectory("objret-prometheus-").FullName;
         var configPath = Path.Combine(workDirectory, "prometheus.yml");
         await File.WriteAllTextAsync(configPath, BuildConfig(targets, scrapeInterval));
-        var port = FreeLoopbackPort();
+        var port = Ports.Free();
 
         var start = new ProcessStartInfo(binary)
         {
@@ -249,12 +249,5 @@ public sealed class PrometheusServer : IAsyncDisposable
         {
             _log.AppendLine(line);
         }
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -9,7 +9,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Abstractions.Ingest;
-using ObjectRetrieval.Cluster.Tests;
 using ObjectRetrieval.Core.Index;
 using ObjectRetrieval.Demo;
 using ObjectRetrieval.Encoding.Models;

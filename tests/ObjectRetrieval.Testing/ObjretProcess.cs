@@ -1,10 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace ObjectRetrieval.Process.Tests;
+namespace ObjectRetrieval.Testing;
 
 /// <summary>
 /// <c>objret</c> as a real child process (<c>dotnet objret.dll ...</c>): its output is collected, and
@@ -12,16 +11,20 @@ namespace ObjectRetrieval.Process.Tests;
 /// </summary>
 public sealed partial class ObjretProcess : IAsyncDisposable
 {
-    private readonly System.Diagnostics.Process _process;
+    private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
     private readonly TaskCompletionSource<Uri> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ObjretProcess(System.Diagnostics.Process process)
+    private ObjretProcess(Process process, string name)
     {
         _process = process;
+        Name = name;
     }
 
     public int Id => _process.Id;
+
+    /// <summary>What the test calls this process in its messages.</summary>
+    public string Name { get; }
 
     public bool HasExited => _process.HasExited;
 
@@ -30,7 +33,17 @@ public sealed partial class ObjretProcess : IAsyncDisposable
     /// <summary>Everything the process wrote so far (stdout and stderr, interleaved as received).</summary>
     public string Output => string.Join(Environment.NewLine, _output);
 
-    public static ObjretProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>The last lines the process wrote, for failure messages.</summary>
+    public string Tail => string.Join(Environment.NewLine, _output.TakeLast(30));
+
+    /// <summary>`objret serve` with <paramref name="configuration"/> written as JSON to <paramref name="configFile"/>.</summary>
+    public static ObjretProcess StartServe(string configFile, object configuration, string name = "objret serve")
+    {
+        File.WriteAllText(configFile, JsonSerializer.Serialize(configuration));
+        return Start(["serve", "--config", configFile], name: name);
+    }
+
+    public static ObjretProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string name = "objret")
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -42,11 +55,11 @@ public sealed partial class ObjretProcess : IAsyncDisposable
         foreach (string argument in arguments) start.ArgumentList.Add(argument);
         foreach ((string key, string value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
 
-        var process = new System.Diagnostics.Process { StartInfo = start, EnableRaisingEvents = true };
-        var child = new ObjretProcess(process);
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var child = new ObjretProcess(process, name);
         process.OutputDataReceived += (_, e) => child.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => child.OnLine(e.Data);
-        process.Exited += (_, _) => child._ready.TrySetException(new InvalidOperationException("objret exited before it was ready."));
+        process.Exited += (_, _) => child._ready.TrySetException(new InvalidOperationException($"{name} exited before it was ready."));
         if (!process.Start()) throw new InvalidOperationException("Could not start dotnet.");
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -70,7 +83,7 @@ public sealed partial class ObjretProcess : IAsyncDisposable
         }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException)
         {
-            throw new InvalidOperationException($"objret was not ready ({e.Message}). Its output:{Environment.NewLine}{Output}", e);
+            throw new InvalidOperationException($"{Name} was not ready ({e.Message}). Its output:{Environment.NewLine}{Output}", e);
         }
     }
 
@@ -84,7 +97,7 @@ public sealed partial class ObjretProcess : IAsyncDisposable
     /// <summary>SIGTERM, as an orchestrator stops a pod; returns the exit code, or null when the process is still running at the deadline.</summary>
     public async Task<int?> TerminateAsync(TimeSpan deadline)
     {
-        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             await kill.WaitForExitAsync();
         }
@@ -112,7 +125,7 @@ public sealed partial class ObjretProcess : IAsyncDisposable
         }
         catch (OperationCanceledException e)
         {
-            throw new TimeoutException($"objret still runs after {deadline}. Its output:{Environment.NewLine}{Output}", e);
+            throw new TimeoutException($"{Name} still runs after {deadline}. Its output:{Environment.NewLine}{Output}", e);
         }
     }
 
@@ -120,13 +133,6 @@ public sealed partial class ObjretProcess : IAsyncDisposable
     {
         if (!_process.HasExited) await KillAsync();
         _process.Dispose();
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>The CLI built in the same configuration as these tests (the project reference builds it first).</summary>

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace ObjectRetrieval.Cluster.Tests;
+namespace ObjectRetrieval.Testing;
 
 /// <summary>
 /// The Azure Storage emulator's blob service, started on a free port in a fresh directory and stopped
@@ -29,7 +29,7 @@ public sealed class Azurite : IAsyncDisposable
     public static async Task<Azurite> StartBlobAsync()
     {
         string binary = FindBinary("azurite-blob");
-        int port = FreePort();
+        int port = Ports.Free();
         string location = Path.Combine(Path.GetTempPath(), "objret-azurite-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(location);
         var start = new ProcessStartInfo(binary)
@@ -77,13 +77,6 @@ public sealed class Azurite : IAsyncDisposable
         }
 
         throw new FileNotFoundException($"{name} is not installed. Run `npm ci` in tests/tools (it pins azurite 3.37.0).");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()
