@@ -44,35 +44,54 @@ internal static class CliRunner
         command.SetHandler((result, ct) => Task.FromResult(body(result, ct)));
 }
 
-/// <summary>Progress of long work on standard error: an updating line on a terminal, a line every few seconds otherwise.</summary>
-internal sealed class ConsoleProgress(string label, int total) : IProgress<int>
+/// <summary>
+/// One progress bar on standard error: an updating line on a terminal, a line every few seconds when
+/// the output goes to a file or a CI log. Every long-running command draws through it.
+/// </summary>
+internal sealed class ProgressBar
 {
+    private const int Width = 30;
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
-    private long _lastReportMs = -10_000;
     private readonly Lock _gate = new();
+    private long _lastReportMs = -10_000;
 
-    public void Report(int done)
+    public TimeSpan Elapsed => _clock.Elapsed;
+
+    /// <summary>Draws the bar unless one was drawn moments ago; <paramref name="final"/> always draws and ends the line.</summary>
+    public void Draw(string label, long done, long total, string totalText, double ratePerSecond, double? etaSeconds, string? suffix, bool final)
     {
         lock (_gate)
         {
             long now = _clock.ElapsedMilliseconds;
             bool interactive = !Console.IsErrorRedirected;
-            if (done < total && now - _lastReportMs < (interactive ? 200 : 5000)) return;
+            if (!final && now - _lastReportMs < (interactive ? 200 : 5000)) return;
             _lastReportMs = now;
-            double rate = done / Math.Max(_clock.Elapsed.TotalSeconds, 1e-3);
-            double eta = rate > 0 ? (total - done) / rate : 0;
-            int width = 30;
-            int filled = total == 0 ? width : (int)((long)done * width / total);
-            string line = $"{label} [{new string('#', filled)}{new string('.', width - filled)}] {done}/{total} {rate:F0}/s ETA {eta:F0}s";
+            int filled = total <= 0 ? 0 : (int)Math.Min(Width, done * Width / total);
+            string eta = etaSeconds is { } e ? $"ETA {e:F0}s" : "ETA ?";
+            string line = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{label} [{new string('#', filled)}{new string('.', Width - filled)}] {done}/{totalText} {ratePerSecond:F0}/s {eta}{(suffix is null ? "" : " " + suffix)}");
             if (interactive)
             {
-                Console.Error.Write("\r" + line);
-                if (done >= total) Console.Error.WriteLine();
+                Console.Error.Write("\r" + line.PadRight(100));
+                if (final) Console.Error.WriteLine();
             }
             else
             {
                 Console.Error.WriteLine(line);
             }
         }
+    }
+}
+
+/// <summary>Progress of a known amount of local work, as <see cref="IProgress{T}"/> of items done.</summary>
+internal sealed class ConsoleProgress(string label, int total) : IProgress<int>
+{
+    private readonly ProgressBar _bar = new();
+
+    public void Report(int done)
+    {
+        double rate = done / Math.Max(_bar.Elapsed.TotalSeconds, 1e-3);
+        double eta = rate > 0 ? (total - done) / rate : 0;
+        _bar.Draw(label, done, total, total.ToString(System.Globalization.CultureInfo.InvariantCulture), rate, eta, suffix: null, final: done >= total);
     }
 }

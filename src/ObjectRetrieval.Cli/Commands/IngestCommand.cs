@@ -213,32 +213,18 @@ internal static class IngestCommand
         public long Done => Indexed + Unchanged + Failed;
     }
 
-    /// <summary>A progress bar on standard error (one updating line on a terminal, a line every few seconds otherwise).</summary>
+    /// <summary>An ingest job's progress as the job reports it (its own rate and ETA), drawn by the shared bar.</summary>
     private sealed class JobProgress
     {
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private long _lastMs = -10_000;
+        private readonly ProgressBar _bar = new();
 
-        public void Show(ProgressLine p)
-        {
-            bool interactive = !Console.IsErrorRedirected;
-            if (_clock.ElapsedMilliseconds - _lastMs < (interactive ? 200 : 5000)) return;
-            _lastMs = _clock.ElapsedMilliseconds;
-            const int width = 30;
-            long total = Math.Max(1, p.Listed);
-            int filled = (int)Math.Min(width, p.Done * width / total);
-            string of = p.ListingComplete ? $"{p.Listed}" : $"{p.Listed}+";
-            string eta = p.Eta is { } e ? $"ETA {e:F0}s" : "ETA ?";
-            string line = string.Create(CultureInfo.InvariantCulture,
-                $"{p.State,-10} [{new string('#', filled)}{new string('.', width - filled)}] {p.Done}/{of} {p.Rate:F0} img/s {eta} failures {p.Failed}");
-            if (interactive) Console.Error.Write("\r" + line.PadRight(100));
-            else Console.Error.WriteLine(line);
-        }
+        public void Show(ProgressLine p) =>
+            _bar.Draw($"{p.State,-10}", p.Done, Math.Max(1, p.Listed), p.ListingComplete ? $"{p.Listed}" : $"{p.Listed}+", p.Rate, p.Eta, $"failures {p.Failed}", final: false);
 
         public void Summary(ProgressLine p)
         {
-            if (!Console.IsErrorRedirected) Console.Error.WriteLine();
-            double seconds = _clock.Elapsed.TotalSeconds;
+            _bar.Draw($"{p.State,-10}", p.Done, Math.Max(1, p.Listed), $"{p.Listed}", p.Rate, p.Eta, $"failures {p.Failed}", final: true);
+            double seconds = _bar.Elapsed.TotalSeconds;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{p.State}: {p.Indexed} indexed, {p.Unchanged} unchanged, {p.Failed} failed of {p.Listed} images in {seconds:F1} s ({p.Done / Math.Max(seconds, 1e-3):F0} images/s)"));
         }
