@@ -12,6 +12,9 @@ public sealed partial class IndexShardGrain
     private int _logRecords;
     private int _segmentCount;
 
+    // The newest segment, which holds every live image not in the contents' unsealed set; null before the first seal.
+    private long? _segment;
+
     public Task SealAsync() => SealCoreAsync(CancellationToken.None);
 
     private async Task AppendToLogAsync(MemoryStream records, int count)
@@ -32,9 +35,11 @@ public sealed partial class IndexShardGrain
             byte[] data = await _store.ReadSegmentAsync(segment, cancellationToken);
             foreach (ImageRepresentation image in RepresentationSerializer.ReadAll(data))
             {
-                _contents.Upsert(image);
+                _contents.Restore(image);
                 images++;
             }
+
+            _segment = segment;
         }
 
         _generation = segment;
@@ -73,19 +78,52 @@ public sealed partial class IndexShardGrain
 
     /// <summary>
     /// Writes every live image as segment G+1 and moves appends to log G+1; then segment G and log G are garbage.
-    /// A crash at any point leaves either the old pair or the new segment, both complete.
+    /// Images untouched since segment G are copied from it record by record (memory holds only their codes);
+    /// the images upserted since follow from memory. A crash at any point leaves either the old pair or the new
+    /// segment, both complete.
     /// </summary>
     private async Task SealCoreAsync(CancellationToken cancellationToken)
     {
         long next = _generation + 1;
         using var segment = new MemoryStream();
-        foreach (ImageRepresentation image in _contents.Images) RepresentationSerializer.Write(segment, image);
+        int images = 0;
+        if (_segment is { } previous)
+        {
+            byte[] data = await _store.ReadSegmentAsync(previous, cancellationToken);
+            for (int offset = 0; offset < data.Length;)
+            {
+                ImageRepresentation image = RepresentationSerializer.Read(data.AsSpan(offset), out int consumed);
+                if (_contents.IsCurrentInSegment(image.ImageId))
+                {
+                    segment.Write(data, offset, consumed);
+                    images++;
+                }
+
+                offset += consumed;
+            }
+        }
+
+        foreach (ImageRepresentation image in _contents.Unsealed)
+        {
+            RepresentationSerializer.Write(segment, image);
+            images++;
+        }
+
+        // Each live image is either unsealed or current in segment G, exactly once; anything else means segment G
+        // is not what memory was built from, and sealing would lose or duplicate images. The old pair stays.
+        if (images != _contents.ImageCount)
+        {
+            throw new InvalidOperationException($"Shard {Key}: segment {next} would hold {images} images but {_contents.ImageCount} are live; segment {_segment} does not match memory.");
+        }
+
         await _store.WriteSegmentAsync(next, segment.GetBuffer().AsMemory(0, (int)segment.Length), cancellationToken);
+        _contents.MarkSealed();
+        _segment = next;
         _generation = next;
         _logBytes = 0;
         _logRecords = 0;
         _segmentCount = 1;
-        logger.LogInformation("Shard {Shard} sealed segment {Generation}: {Images} images, {Bytes} bytes.", Key, next, _contents.ImageCount, segment.Length);
+        logger.LogInformation("Shard {Shard} sealed segment {Generation}: {Images} images, {Bytes} bytes.", Key, next, images, segment.Length);
         await DeleteOlderThanAsync(next, await _store.ListSegmentsAsync(cancellationToken), cancellationToken);
     }
 

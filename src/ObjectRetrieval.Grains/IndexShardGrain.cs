@@ -106,7 +106,7 @@ public sealed partial class IndexShardGrain(
         Key, _contents.ImageCount, _contents.VectorCount, _contents.MemoryBytes, _segmentCount, _logRecords, RuntimeIdentity, _contents.MemoryByMode));
 
     public Task<StoredImage?> GetImageAsync(string imageId) => Task.FromResult(
-        _contents.Find(imageId) is { } image ? new StoredImage(image.ImageId, image.SourceUri, image.GridWidth, image.GridHeight) : null);
+        _contents.Find(imageId) is { } image ? new StoredImage(imageId, image.SourceUri, image.GridWidth, image.GridHeight) : null);
 
     public Task<IReadOnlyList<IReadOnlyDictionary<string, string>?>> MetadataAsync(IReadOnlyList<string> imageIds)
     {

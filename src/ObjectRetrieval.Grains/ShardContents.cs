@@ -5,18 +5,28 @@ using ObjectRetrieval.Core.Representation;
 namespace ObjectRetrieval.Grains;
 
 /// <summary>
-/// The in-memory side of one shard, free of Orleans: every live image's representation (for segments
-/// and explanations) and one vector index per scoring mode the index definition serves. Cluster mode
-/// stores the centroids followed by the global vector, so an ordinal below the centroid count names a cluster.
+/// The in-memory side of one shard, free of Orleans: one vector index per scoring mode the index definition
+/// serves, a slim record per live image (for explanations and lookups), and the full representations of the
+/// images upserted since the newest segment was sealed, which the next seal writes out. Images already in
+/// that segment keep no vectors outside the indexes: sealing reads them back from it.
+/// Cluster mode stores the centroids followed by the global vector, so an ordinal below the centroid count names a cluster.
 /// Not thread-safe: the grain's single-threaded turns serialise access.
 /// </summary>
 public sealed class ShardContents
 {
-    private readonly Dictionary<string, ImageRepresentation> _images = new(StringComparer.Ordinal);
+    // A dictionary entry (hash, next, key, value) plus its bucket.
+    private const int EntryBytes = 4 + 4 + 8 + 8 + 4;
+
+    // A representation's object, its five arrays' headers, and its metadata dictionary before entries.
+    private const int RepresentationOverheadBytes = 96 + 5 * 24 + 80;
+
+    private readonly Dictionary<string, ShardImage> _images = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ImageRepresentation> _unsealed = new(StringComparer.Ordinal);
     private readonly IndexDefinition _definition;
     private readonly ModeIndex _global;
     private readonly ModeIndex _cluster;
     private readonly ModeIndex? _dense;
+    private long _imageBytes;
 
     public ShardContents(IndexDefinition definition)
     {
@@ -30,17 +40,23 @@ public sealed class ShardContents
 
     public long VectorCount => _cluster.Reader.VectorCount + _global.Reader.VectorCount + (_dense?.Reader.VectorCount ?? 0);
 
-    public long MemoryBytes => _cluster.Reader.MemoryBytes + _global.Reader.MemoryBytes + (_dense?.Reader.MemoryBytes ?? 0);
+    /// <summary>The vector indexes plus the per-image records and the representations waiting for the next seal.</summary>
+    public long MemoryBytes => _cluster.Reader.MemoryBytes + _global.Reader.MemoryBytes + (_dense?.Reader.MemoryBytes ?? 0) + _imageBytes;
 
+    /// <summary>The vector indexes' memory by scoring mode.</summary>
     public ModeMemory MemoryByMode => new(_global.Reader.MemoryBytes, _cluster.Reader.MemoryBytes, _dense?.Reader.MemoryBytes ?? 0);
 
-    public IEnumerable<ImageRepresentation> Images => _images.Values;
+    /// <summary>Images upserted since the newest segment was sealed (bounded by the seal thresholds), in full.</summary>
+    public IReadOnlyCollection<ImageRepresentation> Unsealed => _unsealed.Values;
 
-    public ImageRepresentation? Find(string imageId) => _images.GetValueOrDefault(imageId);
+    public ShardImage? Find(string imageId) => _images.GetValueOrDefault(imageId);
 
     public bool Contains(string imageId) => _images.ContainsKey(imageId);
 
-    public IReadOnlyDictionary<string, string>? MetadataOf(string imageId) => _images.TryGetValue(imageId, out ImageRepresentation? image) ? image.Metadata : null;
+    public IReadOnlyDictionary<string, string>? MetadataOf(string imageId) => _images.TryGetValue(imageId, out ShardImage? image) ? image.Metadata : null;
+
+    /// <summary>Whether the newest segment's record of the image is still the live one: neither deleted nor replaced since.</summary>
+    public bool IsCurrentInSegment(string imageId) => _images.ContainsKey(imageId) && !_unsealed.ContainsKey(imageId);
 
     /// <summary>Why the representation cannot go into this index, or null.</summary>
     public string? Problem(ImageRepresentation image)
@@ -51,19 +67,22 @@ public sealed class ShardContents
         return null;
     }
 
-    public void Upsert(ImageRepresentation image)
+    /// <summary>A new or replaced image: kept in full until the next seal writes it into a segment.</summary>
+    public void Upsert(ImageRepresentation image) => Add(image, unsealed: true);
+
+    /// <summary>An image read back from the newest segment: only its codes and slim record stay in memory.</summary>
+    public void Restore(ImageRepresentation image) => Add(image, unsealed: false);
+
+    /// <summary>The newest segment now holds every unsealed image: their full representations can go.</summary>
+    public void MarkSealed()
     {
-        // Dense patches are only kept where the index asks for them: they are most of the bytes.
-        if (!_definition.KeepDense && image.DensePatches is not null) image = image with { DensePatches = null };
-        _images[image.ImageId] = image;
-        _global.Upsert(image);
-        _cluster.Upsert(image);
-        _dense?.Upsert(image);
+        foreach (ImageRepresentation image in _unsealed.Values) _imageBytes -= UnsealedBytes(image);
+        _unsealed.Clear();
     }
 
     public bool Delete(string imageId)
     {
-        if (!_images.Remove(imageId)) return false;
+        if (!Forget(imageId)) return false;
         _global.Writer.Delete(imageId);
         _cluster.Writer.Delete(imageId);
         _dense?.Writer.Delete(imageId);
@@ -85,14 +104,14 @@ public sealed class ShardContents
         for (int i = 0; i < hits.Count; i++)
         {
             SearchHit hit = hits[i];
-            ImageRepresentation image = _images[hit.ImageId];
-            bool isCluster = ModeVectors.IsCluster(image, query.Mode, hit.VectorOrdinal);
+            ShardImage image = _images[hit.ImageId];
+            bool isCluster = ModeVectors.IsCluster(image.CentroidCount, query.Mode, hit.VectorOrdinal);
             result[i] = new ShardHit(
                 hit.ImageId,
                 image.SourceUri,
                 hit.Score,
                 isCluster ? hit.VectorOrdinal : null,
-                query.Explain && isCluster ? RegionOf(image, hit.VectorOrdinal) : null);
+                query.Explain && isCluster ? image.RegionOf(hit.VectorOrdinal) : null);
         }
 
         return result;
@@ -110,14 +129,39 @@ public sealed class ShardContents
         return changed;
     }
 
-    /// <summary>The matched cluster's patches on the whole-image grid (tile patches, if any, follow the grid and are left out).</summary>
-    public static RegionMask RegionOf(ImageRepresentation image, int cluster)
+    private void Add(ImageRepresentation image, bool unsealed)
     {
-        int cells = Math.Min(image.GridWidth * image.GridHeight, image.Assignment.Length);
-        var mask = new byte[cells];
-        for (int i = 0; i < cells; i++) mask[i] = image.Assignment[i] == cluster ? (byte)1 : (byte)0;
-        return new RegionMask(image.GridWidth, image.GridHeight, mask);
+        // Dense patches are only kept where the index asks for them: they are most of the bytes.
+        if (!_definition.KeepDense && image.DensePatches is not null) image = image with { DensePatches = null };
+        Forget(image.ImageId);
+        var record = ShardImage.From(image);
+        _images.Add(image.ImageId, record);
+        _imageBytes += EntryBytes + record.MemoryBytes;
+        if (unsealed)
+        {
+            _unsealed.Add(image.ImageId, image);
+            _imageBytes += UnsealedBytes(image);
+        }
+
+        _global.Upsert(image);
+        _cluster.Upsert(image);
+        _dense?.Upsert(image);
     }
+
+    /// <summary>Drops the image's record and any unsealed representation (not its codes); false when it was not here.</summary>
+    private bool Forget(string imageId)
+    {
+        if (!_images.Remove(imageId, out ShardImage? record)) return false;
+        _imageBytes -= EntryBytes + record.MemoryBytes;
+        if (_unsealed.Remove(imageId, out ImageRepresentation? image)) _imageBytes -= UnsealedBytes(image);
+        return true;
+    }
+
+    /// <summary>What an unsealed representation adds to its slim record, which shares its assignment, id, URI and metadata strings.</summary>
+    private static long UnsealedBytes(ImageRepresentation image) =>
+        EntryBytes + RepresentationOverheadBytes + (long)EntryBytes * image.Metadata.Count
+        + sizeof(float) * ((long)image.Global.Length + image.Centroids.Length + (image.DensePatches?.LongLength ?? 0))
+        + sizeof(int) * (long)image.ClusterSizes.Length;
 
     private sealed class ModeIndex
     {

@@ -13,27 +13,27 @@ internal static class TestData
     public const int Grid = 4;
     public const string Model = "test-model:1";
 
-    public static ImageRepresentation Image(string imageId, int seed)
+    public static ImageRepresentation Image(string imageId, int seed, int dimension = Dimension, int clusters = Clusters, int grid = Grid)
     {
         var random = new Random(seed);
-        float[] global = UnitVector(random);
-        float[] centroids = new float[Clusters * Dimension];
-        for (int c = 0; c < Clusters; c++) UnitVector(random).CopyTo(centroids, c * Dimension);
-        byte[] assignment = new byte[Grid * Grid];
-        for (int i = 0; i < assignment.Length; i++) assignment[i] = (byte)random.Next(Clusters);
-        int[] sizes = new int[Clusters];
+        float[] global = UnitVector(random, dimension);
+        float[] centroids = new float[clusters * dimension];
+        for (int c = 0; c < clusters; c++) UnitVector(random, dimension).CopyTo(centroids, c * dimension);
+        byte[] assignment = new byte[grid * grid];
+        for (int i = 0; i < assignment.Length; i++) assignment[i] = (byte)random.Next(clusters);
+        int[] sizes = new int[clusters];
         foreach (byte a in assignment) sizes[a]++;
         return new ImageRepresentation
         {
             ImageId = imageId,
-            Dimension = Dimension,
+            Dimension = dimension,
             Global = global,
             Centroids = centroids,
-            CentroidCount = Clusters,
+            CentroidCount = clusters,
             ClusterSizes = sizes,
             Assignment = assignment,
-            GridWidth = Grid,
-            GridHeight = Grid,
+            GridWidth = grid,
+            GridHeight = grid,
             SourceUri = $"file:///images/{imageId}.jpg",
         };
     }
@@ -41,9 +41,9 @@ internal static class TestData
     public static ImageRepresentation[] Images(int count, int seed = 1) =>
         Enumerable.Range(0, count).Select(i => Image(string.Create(CultureInfo.InvariantCulture, $"img-{seed}-{i:D5}"), seed * 100_000 + i)).ToArray();
 
-    public static float[] UnitVector(Random random)
+    public static float[] UnitVector(Random random, int dimension = Dimension)
     {
-        var v = new float[Dimension];
+        var v = new float[dimension];
         for (int i = 0; i < v.Length; i++) v[i] = (float)(random.NextDouble() * 2 - 1);
         VectorMath.Normalize(v);
         return v;

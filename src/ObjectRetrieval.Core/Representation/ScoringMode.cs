@@ -43,6 +43,9 @@ public static class ModeVectors
     }
 
     /// <summary>Whether a matched vector ordinal names one of the image's clusters (and so has a region to show).</summary>
-    public static bool IsCluster(ImageRepresentation r, ScoringMode mode, int ordinal) =>
-        mode == ScoringMode.Cluster && ordinal >= 0 && ordinal < r.CentroidCount;
+    public static bool IsCluster(ImageRepresentation r, ScoringMode mode, int ordinal) => IsCluster(r.CentroidCount, mode, ordinal);
+
+    /// <summary>The same, for an image known only by its centroid count.</summary>
+    public static bool IsCluster(int centroidCount, ScoringMode mode, int ordinal) =>
+        mode == ScoringMode.Cluster && ordinal >= 0 && ordinal < centroidCount;
 }

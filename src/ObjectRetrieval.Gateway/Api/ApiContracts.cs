@@ -36,7 +36,7 @@ public sealed record SearchResponse(
 public sealed record IndexDefinitionResponse(
     string Name, string Model, int Dimension, int Shards, int Clusters, string Aggregation, string Codec, IvfRequest? Ivf, bool KeepDense);
 
-/// <summary>One shard's statistics; <see cref="MemoryByMode"/> splits <see cref="MemoryBytes"/> by scoring mode.</summary>
+/// <summary>One shard's statistics; <see cref="MemoryByMode"/> splits the vector indexes' part of <see cref="MemoryBytes"/> by scoring mode.</summary>
 public sealed record ShardStatsResponse(string Shard, int Images, long Vectors, long MemoryBytes, int Segments, int LogRecords, string Silo, ModeMemory? MemoryByMode);
 
 public sealed record IndexResponse(
