@@ -32,11 +32,13 @@ public sealed partial class IndexShardGrain
         int images = 0;
         if (segments.Count > 0)
         {
-            byte[] data = await _store.ReadSegmentAsync(segment, cancellationToken);
-            foreach (ImageRepresentation image in RepresentationSerializer.ReadAll(data))
+            await using (Stream data = await _store.OpenSegmentAsync(segment, cancellationToken))
             {
-                _contents.Restore(image);
-                images++;
+                while (await RepresentationSerializer.ReadAsync(data, cancellationToken) is { } image)
+                {
+                    _contents.Restore(image);
+                    images++;
+                }
             }
 
             _segment = segment;
@@ -78,52 +80,54 @@ public sealed partial class IndexShardGrain
 
     /// <summary>
     /// Writes every live image as segment G+1 and moves appends to log G+1; then segment G and log G are garbage.
-    /// Images untouched since segment G are copied from it record by record (memory holds only their codes);
-    /// the images upserted since follow from memory. A crash at any point leaves either the old pair or the new
-    /// segment, both complete.
+    /// Images untouched since segment G are copied from it record by record, as raw bytes (memory holds only their
+    /// codes); the images upserted since follow from memory. The segment streams from one store to the other, so a
+    /// seal holds one record at a time, whatever the segment's size. A crash at any point leaves either the old pair
+    /// or the new segment, both complete.
     /// </summary>
     private async Task SealCoreAsync(CancellationToken cancellationToken)
     {
         long next = _generation + 1;
-        using var segment = new MemoryStream();
         int images = 0;
-        if (_segment is { } previous)
+        long bytes = 0;
+        await _store.WriteSegmentAsync(next, async (segment, cancel) =>
         {
-            byte[] data = await _store.ReadSegmentAsync(previous, cancellationToken);
-            for (int offset = 0; offset < data.Length;)
+            if (_segment is { } previous)
             {
-                ImageRepresentation image = RepresentationSerializer.Read(data.AsSpan(offset), out int consumed);
-                if (_contents.IsCurrentInSegment(image.ImageId))
+                await using Stream data = await _store.OpenSegmentAsync(previous, cancel);
+                while (await RepresentationSerializer.ReadRecordAsync(data, cancel) is { } record)
                 {
-                    segment.Write(data, offset, consumed);
+                    if (!_contents.IsCurrentInSegment(RepresentationSerializer.Deserialize(record).ImageId)) continue;
+                    await segment.WriteAsync(record, cancel);
                     images++;
+                    bytes += record.Length;
                 }
-
-                offset += consumed;
             }
-        }
 
-        foreach (ImageRepresentation image in _contents.Unsealed)
-        {
-            RepresentationSerializer.Write(segment, image);
-            images++;
-        }
+            foreach (ImageRepresentation image in _contents.Unsealed)
+            {
+                byte[] record = RepresentationSerializer.Serialize(image);
+                await segment.WriteAsync(record, cancel);
+                images++;
+                bytes += record.Length;
+            }
 
-        // Each live image is either unsealed or current in segment G, exactly once; anything else means segment G
-        // is not what memory was built from, and sealing would lose or duplicate images. The old pair stays.
-        if (images != _contents.ImageCount)
-        {
-            throw new InvalidOperationException($"Shard {Key}: segment {next} would hold {images} images but {_contents.ImageCount} are live; segment {_segment} does not match memory.");
-        }
+            // Each live image is either unsealed or current in segment G, exactly once; anything else means segment G
+            // is not what memory was built from, and sealing would lose or duplicate images. Throwing here abandons
+            // segment G+1 before it becomes visible: the old pair stays.
+            if (images != _contents.ImageCount)
+            {
+                throw new InvalidOperationException($"Shard {Key}: segment {next} would hold {images} images but {_contents.ImageCount} are live; segment {_segment} does not match memory.");
+            }
+        }, cancellationToken);
 
-        await _store.WriteSegmentAsync(next, segment.GetBuffer().AsMemory(0, (int)segment.Length), cancellationToken);
         _contents.MarkSealed();
         _segment = next;
         _generation = next;
         _logBytes = 0;
         _logRecords = 0;
         _segmentCount = 1;
-        logger.LogInformation("Shard {Shard} sealed segment {Generation}: {Images} images, {Bytes} bytes.", Key, next, images, segment.Length);
+        logger.LogInformation("Shard {Shard} sealed segment {Generation}: {Images} images, {Bytes} bytes.", Key, next, images, bytes);
         await DeleteOlderThanAsync(next, await _store.ListSegmentsAsync(cancellationToken), cancellationToken);
     }
 

@@ -16,6 +16,9 @@ namespace ObjectRetrieval.Grains;
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
 [SiloRolePlacementFilter(SiloRoles.Index)]
+// Shards are alike in size, so they are spread evenly by id over the index silos; resource-based placement
+// would put every shard of a new index on the silo that first calls them, before load figures differ.
+[Orleans.Placement.HashBasedPlacement]
 public sealed partial class IndexShardGrain(
     IIndexStorage storage,
     IOptions<ShardOptions> options,

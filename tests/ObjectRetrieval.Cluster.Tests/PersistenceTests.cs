@@ -194,4 +194,61 @@ public sealed class PersistenceTests
         IShardStore store = NewStorage().OpenShard(ShardRouting.ShardKey(index.Name, 1));
         Assert.Single(await store.ListSegmentsAsync());
     }
+
+    /// <summary>
+    /// Both stores, directly: a segment larger than a blob block streams back record by record, and a segment whose
+    /// writer fails part way (as a seal does when memory and segment disagree) never appears, so the old one stays newest.
+    /// </summary>
+    [Fact]
+    public async Task Segments_stream_whole_and_a_failed_write_leaves_no_segment()
+    {
+        await using Azurite azurite = await Azurite.StartBlobAsync();
+        string directory = Path.Combine(Path.GetTempPath(), "objret-segments-" + Guid.NewGuid().ToString("N"));
+        byte[][] records = TestData.Images(40, seed: 5).Select(RepresentationSerializer.Serialize).ToArray();
+        int copies = (int)(9_000_000 / records.Sum(r => (long)r.Length)) + 1;
+        try
+        {
+            IIndexStorage[] storages =
+            [
+                new LocalDirectoryIndexStorage(directory),
+                new BlobIndexStorage(new BlobContainerClient(azurite.BlobConnectionString, "segments-" + Guid.NewGuid().ToString("N")[..12])),
+            ];
+            foreach (IIndexStorage storage in storages)
+            {
+                IShardStore store = storage.OpenShard("segment-index/shard-000");
+                await store.WriteSegmentAsync(1, async (segment, cancel) =>
+                {
+                    for (int copy = 0; copy < copies; copy++)
+                    {
+                        foreach (byte[] record in records) await segment.WriteAsync(record, cancel);
+                    }
+                });
+
+                await Assert.ThrowsAsync<InvalidOperationException>(() => store.WriteSegmentAsync(2, async (segment, cancel) =>
+                {
+                    for (int copy = 0; copy < copies; copy++)
+                    {
+                        foreach (byte[] record in records) await segment.WriteAsync(record, cancel);
+                    }
+
+                    throw new InvalidOperationException("The writer gave up.");
+                }));
+
+                Assert.Equal([1L], await store.ListSegmentsAsync());
+                await using Stream data = await store.OpenSegmentAsync(1);
+                int read = 0;
+                while (await RepresentationSerializer.ReadRecordAsync(data) is { } record)
+                {
+                    Assert.Equal(records[read % records.Length], record);
+                    read++;
+                }
+
+                Assert.Equal(copies * records.Length, read);
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        }
+    }
 }

@@ -79,17 +79,61 @@ public static class RepresentationSerializer
     public static ImageRepresentation Read(ReadOnlySpan<byte> data, out int consumed)
     {
         if (data.Length < HeaderSize + 4) throw new CorruptRepresentationException($"Record truncated: {data.Length} bytes is shorter than a header.");
-        if (BinaryPrimitives.ReadUInt32LittleEndian(data) != Magic) throw new CorruptRepresentationException("Not an image representation record (bad magic).");
-        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(data[4..]);
-        if (version != CurrentVersion) throw new CorruptRepresentationException($"Unsupported record version {version} (this build reads {CurrentVersion}).");
-        int length = BinaryPrimitives.ReadInt32LittleEndian(data[6..]);
-        if (length < 0 || length > MaxBodyBytes) throw new CorruptRepresentationException($"Implausible record length {length}.");
+        int length = ReadHeader(data);
         if (data.Length < HeaderSize + length + 4) throw new CorruptRepresentationException($"Record truncated: needs {HeaderSize + length + 4} bytes, has {data.Length}.");
-        ReadOnlySpan<byte> body = data.Slice(HeaderSize, length);
-        uint expected = BinaryPrimitives.ReadUInt32LittleEndian(data[(HeaderSize + length)..]);
-        if (Crc32.HashToUInt32(body) != expected) throw new CorruptRepresentationException("Checksum mismatch: the record is corrupt.");
         consumed = HeaderSize + length + 4;
+        return Parse(VerifyChecksum(data[..consumed]));
+    }
 
+    /// <summary>Reads the next record from <paramref name="stream"/>; null at a clean end of the stream (no byte of a further record).</summary>
+    public static async ValueTask<ImageRepresentation?> ReadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        await ReadRecordAsync(stream, cancellationToken).ConfigureAwait(false) is { } record ? Parse(BodyOf(record)) : null;
+
+    /// <summary>
+    /// Reads the next record from <paramref name="stream"/> as its raw bytes (header, body, checksum), checksum verified;
+    /// null at a clean end of the stream. Writing these bytes elsewhere copies the record without serialising it again;
+    /// <see cref="Deserialize"/> turns them into the representation.
+    /// </summary>
+    public static async ValueTask<byte[]?> ReadRecordAsync(Stream stream, CancellationToken cancellationToken = default)
+    {
+        byte[] header = new byte[HeaderSize];
+        int read = await stream.ReadAtLeastAsync(header, HeaderSize, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        if (read == 0) return null;
+        if (read < HeaderSize) throw new CorruptRepresentationException($"Record truncated: {read} bytes is shorter than a header.");
+        int length = ReadHeader(header);
+        byte[] record = new byte[HeaderSize + length + 4];
+        header.CopyTo(record, 0);
+        int rest = record.Length - HeaderSize;
+        read = await stream.ReadAtLeastAsync(record.AsMemory(HeaderSize), rest, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        if (read < rest) throw new CorruptRepresentationException($"Record truncated: needs {record.Length} bytes, has {HeaderSize + read}.");
+        VerifyChecksum(record);
+        return record;
+    }
+
+    /// <summary>Checks magic and version; returns the body length.</summary>
+    private static int ReadHeader(ReadOnlySpan<byte> header)
+    {
+        if (BinaryPrimitives.ReadUInt32LittleEndian(header) != Magic) throw new CorruptRepresentationException("Not an image representation record (bad magic).");
+        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(header[4..]);
+        if (version != CurrentVersion) throw new CorruptRepresentationException($"Unsupported record version {version} (this build reads {CurrentVersion}).");
+        int length = BinaryPrimitives.ReadInt32LittleEndian(header[6..]);
+        if (length < 0 || length > MaxBodyBytes) throw new CorruptRepresentationException($"Implausible record length {length}.");
+        return length;
+    }
+
+    /// <summary>The body of a whole record (header, body, checksum) whose header has been checked.</summary>
+    private static ReadOnlySpan<byte> BodyOf(ReadOnlySpan<byte> record) => record[HeaderSize..^4];
+
+    /// <summary>The body of a whole record whose header has been checked, after checking it against the record's checksum.</summary>
+    private static ReadOnlySpan<byte> VerifyChecksum(ReadOnlySpan<byte> record)
+    {
+        ReadOnlySpan<byte> body = BodyOf(record);
+        if (Crc32.HashToUInt32(body) != BinaryPrimitives.ReadUInt32LittleEndian(record[^4..])) throw new CorruptRepresentationException("Checksum mismatch: the record is corrupt.");
+        return body;
+    }
+
+    private static ImageRepresentation Parse(ReadOnlySpan<byte> body)
+    {
         try
         {
             return ParseBody(body.ToArray());
@@ -100,7 +144,7 @@ public static class RepresentationSerializer
         }
     }
 
-    /// <summary>Reads consecutive records until the end of the stream.</summary>
+    /// <summary>Reads consecutive records until the end of the buffer.</summary>
     public static IEnumerable<ImageRepresentation> ReadAll(byte[] data)
     {
         int offset = 0;

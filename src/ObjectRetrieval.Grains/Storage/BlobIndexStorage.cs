@@ -6,8 +6,8 @@ using Azure.Storage.Blobs.Specialized;
 namespace ObjectRetrieval.Grains.Storage;
 
 /// <summary>
-/// Index storage in an Azure Blob Storage container: segments are block blobs (an upload commits
-/// all blocks at once, so a segment is never half there), logs are append blobs (each appended
+/// Index storage in an Azure Blob Storage container: segments are block blobs (written block by block,
+/// then committed all at once, so a segment is never half there), logs are append blobs (each appended
 /// block is atomic and durable when the call returns).
 /// </summary>
 public sealed class BlobIndexStorage(BlobContainerClient container) : IIndexStorage
@@ -49,6 +49,9 @@ public sealed class BlobIndexStorage(BlobContainerClient container) : IIndexStor
 
 internal sealed class BlobShardStore(BlobIndexStorage storage, string prefix) : IShardStore
 {
+    // A block blob has at most 50,000 blocks: 4 MiB blocks allow segments up to about 195 GiB.
+    private const int SegmentBlockBytes = 4 << 20;
+
     // Logs this instance has already created, so appends skip the create call.
     private readonly HashSet<long> _createdLogs = [];
 
@@ -57,15 +60,27 @@ internal sealed class BlobShardStore(BlobIndexStorage storage, string prefix) : 
     public Task<IReadOnlyList<long>> ListSegmentsAsync(CancellationToken cancellationToken = default) =>
         ListAsync(StorageNames.TryParseSegment, cancellationToken);
 
-    public async Task<byte[]> ReadSegmentAsync(long generation, CancellationToken cancellationToken = default) =>
-        await ReadIfExistsAsync(Container.GetBlobClient(prefix + StorageNames.Segment(generation)), cancellationToken).ConfigureAwait(false)
-        ?? throw new FileNotFoundException($"Segment {prefix}{StorageNames.Segment(generation)} is missing.");
-
-    public async Task WriteSegmentAsync(long generation, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    public async Task<Stream> OpenSegmentAsync(long generation, CancellationToken cancellationToken = default)
     {
-        await storage.EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
-        await Container.GetBlobClient(prefix + StorageNames.Segment(generation))
-            .UploadAsync(BinaryData.FromBytes(data), overwrite: true, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Reads ahead one buffer at a time; fails rather than mixing versions if the blob changes under it.
+            return await Container.GetBlobClient(prefix + StorageNames.Segment(generation))
+                .OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            throw new FileNotFoundException($"Segment {prefix}{StorageNames.Segment(generation)} is missing.", e);
+        }
+    }
+
+    public async Task WriteSegmentAsync(long generation, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken = default)
+    {
+        // No ConfigureAwait(false) before the callback: it is the caller's code (a grain's) and runs on the caller's context.
+        await storage.EnsureContainerAsync(cancellationToken);
+        await using var stream = new BlockStagingStream(Container.GetBlockBlobClient(prefix + StorageNames.Segment(generation)), SegmentBlockBytes);
+        await write(stream, cancellationToken).ConfigureAwait(false);
+        await stream.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public Task DeleteSegmentAsync(long generation, CancellationToken cancellationToken = default) =>

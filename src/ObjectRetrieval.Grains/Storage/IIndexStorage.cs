@@ -9,10 +9,14 @@ public interface IShardStore
 {
     Task<IReadOnlyList<long>> ListSegmentsAsync(CancellationToken cancellationToken = default);
 
-    Task<byte[]> ReadSegmentAsync(long generation, CancellationToken cancellationToken = default);
+    /// <summary>Opens a segment for reading from its start; segments can be larger than memory, so they are read as a stream.</summary>
+    Task<Stream> OpenSegmentAsync(long generation, CancellationToken cancellationToken = default);
 
-    /// <summary>Writes the whole segment atomically: readers see all of it or none.</summary>
-    Task WriteSegmentAsync(long generation, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Writes a segment from what <paramref name="write"/> puts into the stream it is given, atomically: readers
+    /// see all of it or none. If <paramref name="write"/> throws, the segment is not created.
+    /// </summary>
+    Task WriteSegmentAsync(long generation, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken = default);
 
     Task DeleteSegmentAsync(long generation, CancellationToken cancellationToken = default);
 

@@ -37,11 +37,12 @@ internal sealed class LocalShardStore(string directory) : IShardStore
     public Task<IReadOnlyList<long>> ListSegmentsAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult(List(StorageNames.TryParseSegment));
 
-    public Task<byte[]> ReadSegmentAsync(long generation, CancellationToken cancellationToken = default) =>
-        File.ReadAllBytesAsync(Path.Combine(directory, StorageNames.Segment(generation)), cancellationToken);
+    public Task<Stream> OpenSegmentAsync(long generation, CancellationToken cancellationToken = default) =>
+        Task.FromResult<Stream>(new FileStream(Path.Combine(directory, StorageNames.Segment(generation)), FileMode.Open, FileAccess.Read, FileShare.Read,
+            1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan));
 
-    public Task WriteSegmentAsync(long generation, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
-        WriteAtomicallyAsync(Path.Combine(directory, StorageNames.Segment(generation)), data, cancellationToken);
+    public Task WriteSegmentAsync(long generation, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken = default) =>
+        WriteAtomicallyAsync(Path.Combine(directory, StorageNames.Segment(generation)), write, cancellationToken);
 
     public Task DeleteSegmentAsync(long generation, CancellationToken cancellationToken = default)
     {
@@ -72,17 +73,31 @@ internal sealed class LocalShardStore(string directory) : IShardStore
     }
 
     /// <summary>Write to a temporary file, flush, rename: a crash leaves the old file or the new one, never half of it.</summary>
-    internal static async Task WriteAtomicallyAsync(string path, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    internal static Task WriteAtomicallyAsync(string path, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        WriteAtomicallyAsync(path, (stream, cancel) => stream.WriteAsync(data, cancel).AsTask(), cancellationToken);
+
+    /// <summary>As above, the content written by <paramref name="write"/>; if it throws, the temporary file is removed and the old file stays.</summary>
+    internal static async Task WriteAtomicallyAsync(string path, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         string temporary = path + ".tmp";
-        await using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+        try
         {
-            await stream.WriteAsync(data, cancellationToken).ConfigureAwait(false);
-            stream.Flush(flushToDisk: true);
-        }
+            await using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                // Called before any ConfigureAwait(false): the callback is the caller's code and runs on the caller's context.
+                await write(stream, cancellationToken).ConfigureAwait(false);
+                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
 
-        File.Move(temporary, path, overwrite: true);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
     }
 
     private delegate bool NameParser(string fileName, out long generation);

@@ -87,4 +87,77 @@ public sealed class RepresentationSerializerTests
         var e = Assert.Throws<CorruptRepresentationException>(() => RepresentationSerializer.Deserialize(data));
         Assert.Contains("version 99", e.Message);
     }
+
+    private static byte[] Records(int count, out ImageRepresentation[] written)
+    {
+        ImageRepresentation sample = Sample(dense: true);
+        written = Enumerable.Range(0, count).Select(i => sample with { ImageId = $"image-{i}" }).ToArray();
+        using var stream = new MemoryStream();
+        foreach (ImageRepresentation r in written) RepresentationSerializer.Write(stream, r);
+        return stream.ToArray();
+    }
+
+    [Fact]
+    public async Task Stream_reader_returns_every_record_then_null_at_a_clean_end()
+    {
+        using var stream = new MemoryStream(Records(200, out ImageRepresentation[] written));
+        var read = new List<ImageRepresentation>();
+        while (await RepresentationSerializer.ReadAsync(stream) is { } r) read.Add(r);
+
+        Assert.Equal(written.Select(r => r.ImageId), read.Select(r => r.ImageId));
+        Assert.All(read, r => Assert.Equal(written[0].DensePatches, r.DensePatches));
+        Assert.Null(await RepresentationSerializer.ReadAsync(stream));
+    }
+
+    [Fact]
+    public async Task Empty_stream_is_a_clean_end()
+    {
+        using var stream = new MemoryStream();
+        Assert.Null(await RepresentationSerializer.ReadAsync(stream));
+        Assert.Null(await RepresentationSerializer.ReadRecordAsync(stream));
+    }
+
+    [Fact]
+    public async Task Raw_records_copy_byte_for_byte()
+    {
+        byte[] data = Records(20, out _);
+        using var source = new MemoryStream(data);
+        using var copy = new MemoryStream();
+        while (await RepresentationSerializer.ReadRecordAsync(source) is { } record) await copy.WriteAsync(record);
+
+        Assert.Equal(data, copy.ToArray());
+    }
+
+    [Fact]
+    public async Task Stream_reader_detects_every_truncation_of_the_last_record()
+    {
+        byte[] data = Records(3, out _);
+        int recordLength = data.Length / 3;
+        for (int cut = 1; cut < recordLength; cut++)
+        {
+            using var stream = new MemoryStream(data, 0, data.Length - cut);
+            Assert.NotNull(await RepresentationSerializer.ReadAsync(stream));
+            Assert.NotNull(await RepresentationSerializer.ReadAsync(stream));
+            var e = await Assert.ThrowsAsync<CorruptRepresentationException>(() => RepresentationSerializer.ReadAsync(stream).AsTask());
+            Assert.Contains("truncated", e.Message);
+        }
+    }
+
+    [Fact]
+    public async Task Stream_reader_detects_a_flipped_byte_in_any_record()
+    {
+        byte[] data = Records(3, out _);
+        for (int i = 0; i < data.Length; i += 97)
+        {
+            byte[] copy = (byte[])data.Clone();
+            copy[i] ^= 0x40;
+            using var stream = new MemoryStream(copy);
+            await Assert.ThrowsAsync<CorruptRepresentationException>(async () =>
+            {
+                while (await RepresentationSerializer.ReadRecordAsync(stream) is not null)
+                {
+                }
+            });
+        }
+    }
 }
