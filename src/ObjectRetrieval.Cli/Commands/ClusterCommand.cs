@@ -72,8 +72,8 @@ internal static class ClusterCommand
             string tableConnection = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevAccountKey};TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;";
 
             await using var started = new Children();
-            started.Start("azurite-blob", Path.Combine(bin, "azurite-blob"), ["--blobHost", "127.0.0.1", "--blobPort", Str(blob), "--location", Path.Combine(root, "azurite"), "--skipApiVersionCheck", "--silent"], null);
-            started.Start("azurite-table", Path.Combine(bin, "azurite-table"), ["--tableHost", "127.0.0.1", "--tablePort", Str(table), "--location", Path.Combine(root, "azurite"), "--skipApiVersionCheck", "--silent"], null);
+            started.Start("azurite-blob", Path.Combine(bin, "azurite-blob"), ["--blobHost", "127.0.0.1", "--blobPort", Str(blob), "--location", Path.Combine(root, "azurite"), "--skipApiVersionCheck", "--silent"], null, AzuriteGrace);
+            started.Start("azurite-table", Path.Combine(bin, "azurite-table"), ["--tableHost", "127.0.0.1", "--tablePort", Str(table), "--location", Path.Combine(root, "azurite"), "--skipApiVersionCheck", "--silent"], null, AzuriteGrace);
             await WaitListeningAsync(blob, ct);
             await WaitListeningAsync(table, ct);
             Console.WriteLine($"azurite: blob 127.0.0.1:{blob}, table 127.0.0.1:{table} ({root})");
@@ -109,6 +109,8 @@ internal static class ClusterCommand
                 Console.WriteLine($"{name}: {await child.Ready.WaitAsync(TimeSpan.FromMinutes(2), ct)}");
             }
 
+            // The same ready line as `objret serve`, so scripts and tests wait on one protocol.
+            Console.WriteLine($"ready: http://127.0.0.1:{r.GetValue(httpPort)} roles=index,encoder,gateway");
             Console.WriteLine($"cluster up: {n} silos, gateway http://127.0.0.1:{r.GetValue(httpPort)}; ingest with: objret ingest --gateway http://127.0.0.1:{r.GetValue(httpPort)} --index NAME --container C. Ctrl+C stops everything.");
             try
             {
@@ -122,6 +124,12 @@ internal static class ClusterCommand
             return ExitCodes.Success;
         }
     }
+
+    /// <summary>A silo leaving the cluster cleanly hands its shards over; give it time.</summary>
+    private static readonly TimeSpan SiloGrace = TimeSpan.FromSeconds(15);
+
+    /// <summary>Azurite closes its servers on SIGTERM but its process may linger; what it stored is already on disk.</summary>
+    private static readonly TimeSpan AzuriteGrace = TimeSpan.FromSeconds(2);
 
     /// <summary>Arguments that start this same program again: "objret.dll" when run through dotnet.</summary>
     private static string[] SelfArguments()
@@ -175,9 +183,12 @@ internal static class ClusterCommand
     }
 
     /// <summary>A started process whose output is echoed with its name; <see cref="Ready"/> completes on the first line starting with the marker.</summary>
-    private sealed class Child(Process process)
+    private sealed class Child(Process process, TimeSpan stopGrace)
     {
         public Process Process { get; } = process;
+
+        /// <summary>How long SIGTERM may take before the process is killed.</summary>
+        public TimeSpan StopGrace { get; } = stopGrace;
 
         public TaskCompletionSource<string> ReadySource { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -189,12 +200,12 @@ internal static class ClusterCommand
     {
         private readonly List<Child> _children = [];
 
-        public Child Start(string name, string file, IEnumerable<string> arguments, string? readyMarker)
+        public Child Start(string name, string file, IEnumerable<string> arguments, string? readyMarker, TimeSpan? stopGrace = null)
         {
             var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (string argument in arguments) start.ArgumentList.Add(argument);
             Process process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
-            var child = new Child(process);
+            var child = new Child(process, stopGrace ?? SiloGrace);
             void Echo(string? line)
             {
                 if (line is null) return;
@@ -216,11 +227,12 @@ internal static class ClusterCommand
             for (int i = _children.Count - 1; i >= 0; i--)
             {
                 Process process = _children[i].Process;
+                TimeSpan stopGrace = _children[i].StopGrace;
                 if (!process.HasExited)
                 {
                     // SIGTERM lets a silo leave the cluster cleanly; a child that does not stop in time is killed.
                     using (Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)])) { }
-                    using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+                    using var grace = new CancellationTokenSource(stopGrace);
                     try
                     {
                         await process.WaitForExitAsync(grace.Token);
