@@ -68,6 +68,21 @@ public sealed partial class LiveClusterMetricsTests(LocalClusterFixture fixture,
     }
 
     [Fact]
+    public async Task Every_process_serves_aspnetcore_runtime_and_orleans_metrics()
+    {
+        foreach (var (component, text) in await fixture.ScrapeAllAsync())
+        {
+            // Every process has answered health probes and scrapes by now, so request durations exist.
+            Assert.True(text.Contains("# TYPE http_server_request_duration_seconds histogram", StringComparison.Ordinal), $"{component}: no ASP.NET Core request metrics");
+            Assert.True(text.Contains("# TYPE dotnet_process_memory_working_set_bytes gauge", StringComparison.Ordinal), $"{component}: no runtime metrics");
+            if (component.EndsWith("silo", StringComparison.Ordinal))
+            {
+                Assert.True(text.Contains("\norleans_", StringComparison.Ordinal), $"{component}: no Orleans metrics");
+            }
+        }
+    }
+
+    [Fact]
     public async Task The_cluster_emits_every_catalogued_metric_and_no_other_of_ours()
     {
         var scrapes = await fixture.ScrapeAllAsync();

@@ -99,20 +99,12 @@ public sealed partial class MetricCatalogueTests(CatalogueHostFixture fixture)
     }
 
     [Fact]
-    public async Task Every_process_serves_aspnetcore_and_runtime_metrics()
+    public async Task The_host_serves_runtime_metrics_next_to_ours()
     {
-        await fixture.Host.Http.GetStringAsync("health/live");
-
-        // ASP.NET Core records a request once it has ended, which can be just after the client got the response.
-        const string requestMetric = "# TYPE http_server_request_duration_seconds histogram";
+        // The ASP.NET Core request metrics are checked per real process in LiveClusterMetricsTests: in this test
+        // process several hosts publish same-named ASP.NET Core meters, and OpenTelemetry keeps only the first
+        // instrument of a name it sees, which may belong to another host.
         var text = await fixture.ScrapeAsync();
-        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10); !text.Contains(requestMetric, StringComparison.Ordinal) && DateTime.UtcNow < deadline;)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(100));
-            text = await fixture.ScrapeAsync();
-        }
-
-        Assert.Contains(requestMetric, text);
         Assert.Contains("# TYPE dotnet_process_memory_working_set_bytes gauge", text);
         Assert.Contains("# TYPE dotnet_gc_pause_time_seconds_total counter", text);
         Assert.Contains("otel_scope_name=\"" + CatalogueEmitter.MeterName + "\"", text);
