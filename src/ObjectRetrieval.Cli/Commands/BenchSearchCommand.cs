@@ -113,21 +113,13 @@ internal static class BenchSearchCommand
     private static async Task<(double[] FanOut, double[] Http)> MeasureClusterAsync(
         Settings s, int shardCount, ImageRepresentation[] data, float[][] queryVectors, int warmup, string model, string storage, CancellationToken ct)
     {
-        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ObjectRetrieval:Roles:0"] = "index",
-            ["ObjectRetrieval:Roles:1"] = "gateway",
-            ["ObjectRetrieval:ModelDirectory"] = model,
-            ["ObjectRetrieval:HttpUrl"] = "http://127.0.0.1:0",
-            ["ObjectRetrieval:Cluster:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-            ["ObjectRetrieval:Cluster:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-            ["ObjectRetrieval:Cluster:ClusterId"] = "objret-bench",
-            ["ObjectRetrieval:Storage:Kind"] = "Directory",
-            ["ObjectRetrieval:Storage:Directory"] = storage,
-            ["Gateway:ShardDeadline"] = "00:00:30",
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Logging:LogLevel:Orleans"] = "Error",
-        }).Build();
+        IConfiguration configuration = EmbeddedHost.Configuration(
+            "objret-bench",
+            ["index", "gateway"],
+            model,
+            storage,
+            "http://127.0.0.1:0",
+            new Dictionary<string, string?> { ["Gateway:ShardDeadline"] = "00:00:30" });
         var embedder = new SyntheticQueryEmbedder(s.Dimension, queryVectors);
         await using WebApplication app = ObjectRetrievalHost.Build(configuration, services => services.AddSingleton<IQueryEmbedder>(embedder));
         await app.StartAsync(ct);
@@ -264,12 +256,6 @@ internal static class BenchSearchCommand
         return text.ToString();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>Stands in for the text tower: query text "q{n}" is the n-th synthetic query vector.</summary>
     private sealed class SyntheticQueryEmbedder(int dimension, float[][] vectors) : IQueryEmbedder

@@ -66,8 +66,8 @@ internal static class ClusterCommand
             string root = r.GetValue(data)?.FullName ?? Path.Combine(Path.GetTempPath(), "objret-cluster-" + Guid.NewGuid().ToString("N")[..8]);
             Directory.CreateDirectory(root);
             string bin = r.GetValue(azurite)?.FullName ?? FindAzurite();
-            int blob = r.GetValue(blobPort) is > 0 and var b ? b : FreePort();
-            int table = r.GetValue(tablePort) is > 0 and var t ? t : FreePort();
+            int blob = r.GetValue(blobPort) is > 0 and var b ? b : EmbeddedHost.FreePort();
+            int table = r.GetValue(tablePort) is > 0 and var t ? t : EmbeddedHost.FreePort();
             string blobConnection = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevAccountKey};BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;";
             string tableConnection = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevAccountKey};TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;";
 
@@ -86,7 +86,7 @@ internal static class ClusterCommand
                 bool gateway = i == n;
                 string name = gateway ? "gateway" : $"silo-{i}";
                 string[] roles = gateway ? ["gateway"] : ["index", "encoder"];
-                int http = gateway ? r.GetValue(httpPort) : FreePort();
+                int http = gateway ? r.GetValue(httpPort) : EmbeddedHost.FreePort();
                 string config = Path.Combine(root, name + ".json");
                 File.WriteAllText(config, JsonSerializer.Serialize(new
                 {
@@ -156,12 +156,6 @@ internal static class ClusterCommand
         throw new FileNotFoundException("azurite-blob is not installed: run `npm ci` in tests/tools, or name the folder with --azurite-bin.");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static async Task WaitListeningAsync(int port, CancellationToken ct)
     {

@@ -137,20 +137,13 @@ internal static class DemoCommand
     }
 
     /// <summary>One silo with every role, localhost clustering on free ports, storage in the data folder, the scenes readable by the gateway.</summary>
-    private static IConfiguration Configuration(Settings s) => new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-    {
-        ["ObjectRetrieval:ModelDirectory"] = s.Model,
-        ["ObjectRetrieval:HttpUrl"] = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{s.Port}"),
-        ["ObjectRetrieval:Cluster:Mode"] = nameof(ClusteringMode.Localhost),
-        ["ObjectRetrieval:Cluster:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-        ["ObjectRetrieval:Cluster:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-        ["ObjectRetrieval:Cluster:ClusterId"] = "objret-demo",
-        ["ObjectRetrieval:Storage:Kind"] = nameof(StorageKind.Directory),
-        ["ObjectRetrieval:Storage:Directory"] = s.Storage,
-        ["Gateway:FileRoots:0"] = s.ScenesDirectory,
-        ["Logging:LogLevel:Default"] = "Warning",
-        ["Logging:LogLevel:Orleans"] = "Error",
-    }).Build();
+    private static IConfiguration Configuration(Settings s) => EmbeddedHost.Configuration(
+        "objret-demo",
+        roles: null,
+        s.Model,
+        s.Storage,
+        string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{s.Port}"),
+        new Dictionary<string, string?> { ["Gateway:FileRoots:0"] = s.ScenesDirectory });
 
     /// <summary>Creates the index through the API (idempotent); returns how many images it already holds.</summary>
     private static async Task<int> EnsureIndexAsync(HttpClient http, Settings s, CancellationToken ct)
@@ -251,12 +244,6 @@ internal static class DemoCommand
         throw new InvalidDataException($"The gateway refused {what}: {(int)response.StatusCode} {body}");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private sealed record IndexSummary(int Images, IReadOnlyList<ShardSummary> Shards)
     {

@@ -89,19 +89,11 @@ internal static class ImageEvaluation
         return (representations, failures, clock.Elapsed, encoder.Statistics.Snapshot().Since(before), encoder.ExecutionProvider);
     }
 
-    private static (IReadOnlyList<ImageRepresentation>, double) Reaggregate(IReadOnlyList<ImageRepresentation> encoded, IAggregator aggregator)
-    {
-        var result = new ImageRepresentation[encoded.Count];
-        long ticks = 0;
-        Parallel.For(0, encoded.Count, i =>
-        {
-            ImageRepresentation r = encoded[i];
-            var patches = new DenseEmbeddings(r.DensePatches!, r.PatchCount, r.Dimension, r.Global, r.GridWidth, r.GridHeight);
-            long start = Stopwatch.GetTimestamp();
-            AggregatedImage aggregated = aggregator.Aggregate(r.ImageId, patches);
-            Interlocked.Add(ref ticks, Stopwatch.GetTimestamp() - start);
-            result[i] = r with { Centroids = aggregated.Vectors, CentroidCount = aggregated.Count, ClusterSizes = aggregated.Sizes, Assignment = aggregated.Assignment };
-        });
-        return (result, ticks * 1000.0 / Stopwatch.Frequency / Math.Max(1, encoded.Count));
-    }
+    /// <summary>Aggregates the kept patch vectors again with another strategy; only the cluster rows use the result.</summary>
+    private static (IReadOnlyList<ImageRepresentation>, double) Reaggregate(IReadOnlyList<ImageRepresentation> encoded, IAggregator aggregator) =>
+        RepresentationEvaluation.Aggregate(
+            encoded.Count,
+            i => (encoded[i].ImageId, new DenseEmbeddings(encoded[i].DensePatches!, encoded[i].PatchCount, encoded[i].Dimension, encoded[i].Global, encoded[i].GridWidth, encoded[i].GridHeight)),
+            aggregator,
+            keepDensePatches: false);
 }

@@ -151,19 +151,14 @@ internal static class IngestCommand
     internal static async Task<IngestJobStatus> RunEmbeddedAsync(DirectoryInfo directory, DirectoryInfo model, DirectoryInfo data, string indexName, IngestJobOptions options, CancellationToken ct)
     {
         if (!directory.Exists) throw new DirectoryNotFoundException($"Directory {directory.FullName} does not exist.");
-        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ObjectRetrieval:Roles:0"] = "index",
-            ["ObjectRetrieval:Roles:1"] = "encoder",
-            ["ObjectRetrieval:ModelDirectory"] = model.FullName,
-            ["ObjectRetrieval:HttpUrl"] = "http://127.0.0.1:0",
-            ["ObjectRetrieval:Cluster:ServiceId"] = "objret-embedded-" + Guid.NewGuid().ToString("N")[..8],
-            ["ObjectRetrieval:Cluster:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-            ["ObjectRetrieval:Cluster:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-            ["ObjectRetrieval:Storage:Kind"] = "Directory",
-            ["ObjectRetrieval:Storage:Directory"] = data.FullName,
-            ["Logging:LogLevel:Default"] = "Warning",
-        }).Build();
+        // A fresh service id per run: job state lives in memory and must not meet an earlier run's grains.
+        IConfiguration configuration = EmbeddedHost.Configuration(
+            "objret-embedded",
+            ["index", "encoder"],
+            model.FullName,
+            data.FullName,
+            "http://127.0.0.1:0",
+            new Dictionary<string, string?> { ["ObjectRetrieval:Cluster:ServiceId"] = "objret-embedded-" + Guid.NewGuid().ToString("N")[..8] });
         WebApplication app = ObjectRetrievalHost.Build(configuration);
         await app.StartAsync(ct);
         try
@@ -201,12 +196,6 @@ internal static class IngestCommand
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private sealed record ProgressLine(string State, bool ListingComplete, long Listed, long Indexed, long Unchanged, long Failed, long Pending, double Rate, double? Eta)
     {

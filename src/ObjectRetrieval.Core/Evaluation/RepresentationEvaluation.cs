@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ObjectRetrieval.Core.Aggregation;
+using ObjectRetrieval.Core.Embeddings;
 using ObjectRetrieval.Core.Index;
 using ObjectRetrieval.Core.Representation;
 
@@ -21,15 +22,22 @@ public static class RepresentationEvaluation
 {
     /// <summary>Aggregates every image of a dense-feature set (in parallel); returns the representations and the mean single-core time per image.</summary>
     public static (ImageRepresentation[] Representations, double MillisecondsPerImage) Aggregate(
-        DenseFeatureSet set, IAggregator aggregator, bool keepDensePatches, IProgress<int>? progress = null)
+        DenseFeatureSet set, IAggregator aggregator, bool keepDensePatches, IProgress<int>? progress = null) =>
+        Aggregate(set.ImageCount, i => (RetrievalEvaluator.ImageKey(set.ImageIds[i]), set.Image(i).Normalized()), aggregator, keepDensePatches, progress);
+
+    /// <summary>
+    /// Aggregates <paramref name="count"/> images given as (id, normalised patches), in parallel; returns the
+    /// representations and the mean single-core aggregation time per image.
+    /// </summary>
+    public static (ImageRepresentation[] Representations, double MillisecondsPerImage) Aggregate(
+        int count, Func<int, (string ImageId, DenseEmbeddings Normalized)> image, IAggregator aggregator, bool keepDensePatches, IProgress<int>? progress = null)
     {
-        var result = new ImageRepresentation[set.ImageCount];
+        var result = new ImageRepresentation[count];
         long ticks = 0;
         int done = 0;
-        Parallel.For(0, set.ImageCount, i =>
+        Parallel.For(0, count, i =>
         {
-            var normalized = set.Image(i).Normalized();
-            string id = RetrievalEvaluator.ImageKey(set.ImageIds[i]);
+            var (id, normalized) = image(i);
             long start = Stopwatch.GetTimestamp();
             AggregatedImage aggregated = aggregator.Aggregate(id, normalized);
             Interlocked.Add(ref ticks, Stopwatch.GetTimestamp() - start);
@@ -37,7 +45,7 @@ public static class RepresentationEvaluation
             progress?.Report(Interlocked.Increment(ref done));
         });
 
-        return (result, ticks * 1000.0 / Stopwatch.Frequency / set.ImageCount);
+        return (result, ticks * 1000.0 / Stopwatch.Frequency / Math.Max(1, count));
     }
 
     /// <summary>Builds one index per mode from the representations and scores every query against it.</summary>
