@@ -14,6 +14,7 @@ internal static class CommandCatalog
         yield return EvalCommand.Create();
         yield return DenseEvaluationCommands.GenDense();
         yield return DenseEvaluationCommands.EvalSynthetic();
+        yield return DenseEvaluationCommands.StudyAggregation();
         yield return GenVectorsCommand.Create();
         yield return GenModelCommand.Create();
         yield return GenScenesCommand.Create();

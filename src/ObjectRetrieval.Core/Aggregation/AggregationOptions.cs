@@ -11,6 +11,12 @@ public enum AggregationStrategy
 
     /// <summary>k-means centroids for the large regions plus farthest-first outliers chosen against them.</summary>
     Hybrid,
+
+    /// <summary>
+    /// Noise-robust covering: patches smoothed by their agreeing neighbours, k-means for the regions, and as many
+    /// covering slots as there are patches whose misfit stands out from the noise (never more than a share of K).
+    /// </summary>
+    Cover,
 }
 
 /// <summary>Settings of every aggregation strategy; part of an index definition.</summary>
@@ -40,6 +46,18 @@ public sealed record AggregationOptions
     /// </summary>
     public float? RefineThreshold { get; init; } = 0.8f;
 
+    /// <summary>
+    /// Variable K: after aggregation, vectors whose cosine is at least this merge (size-weighted), so plain images
+    /// store fewer than K vectors. Null keeps every vector.
+    /// </summary>
+    public float? MergeThreshold { get; init; }
+
+    /// <summary>Cover: a patch's misfit counts as evidence above median + this × (1.4826 × MAD) of all misfits.</summary>
+    public double CoverEvidenceDeviations { get; init; } = 3;
+
+    /// <summary>Cover: the most of K that covering slots may take; unused slots go back to the region k-means.</summary>
+    public double CoverMaxShare { get; init; } = 0.5;
+
     /// <summary>Exclude patches with anomalously large pre-normalisation norms (ViT artefact tokens) from selection.</summary>
     public bool ExcludeNormOutliers { get; init; }
 
@@ -49,7 +67,7 @@ public sealed record AggregationOptions
     public static AggregationStrategy ParseStrategy(string text) =>
         Enum.TryParse(text, ignoreCase: true, out AggregationStrategy strategy) && Enum.IsDefined(strategy)
             ? strategy
-            : throw new ArgumentException($"Unknown aggregation '{text}'; use kmeans, kcenter or hybrid.");
+            : throw new ArgumentException($"Unknown aggregation '{text}'; use kmeans, kcenter, hybrid or cover.");
 
     public void Validate()
     {
@@ -59,15 +77,23 @@ public sealed record AggregationOptions
         if (!(HybridKMeansShare is > 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(HybridKMeansShare), HybridKMeansShare, "The k-means share of hybrid must lie strictly between 0 and 1.");
         if (RefineThreshold is { } t && !(t is >= -1 and <= 1)) throw new ArgumentOutOfRangeException(nameof(RefineThreshold), t, "A cosine threshold lies between -1 and 1.");
         if (!(NormOutlierDeviations > 0)) throw new ArgumentOutOfRangeException(nameof(NormOutlierDeviations), NormOutlierDeviations, "Must be positive.");
+        if (MergeThreshold is { } m && !(m is >= -1 and <= 1)) throw new ArgumentOutOfRangeException(nameof(MergeThreshold), m, "A cosine threshold lies between -1 and 1.");
+        if (!(CoverEvidenceDeviations >= 0)) throw new ArgumentOutOfRangeException(nameof(CoverEvidenceDeviations), CoverEvidenceDeviations, "Must be non-negative.");
+        if (!(CoverMaxShare is >= 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(CoverMaxShare), CoverMaxShare, "The covering share lies in [0, 1).");
         if (!Enum.IsDefined(Strategy)) throw new ArgumentOutOfRangeException(nameof(Strategy), Strategy, "Unknown strategy.");
     }
 
     /// <summary>The aggregator these settings describe.</summary>
-    public IAggregator CreateAggregator() => Strategy switch
+    public IAggregator CreateAggregator()
     {
-        AggregationStrategy.KMeans => new SphericalKMeans(this),
-        AggregationStrategy.KCenter => new KCenterAggregator(this),
-        AggregationStrategy.Hybrid => new HybridAggregator(this),
-        _ => throw new ArgumentOutOfRangeException(nameof(Strategy), Strategy, "Unknown strategy."),
-    };
+        IAggregator aggregator = Strategy switch
+        {
+            AggregationStrategy.KMeans => new SphericalKMeans(this),
+            AggregationStrategy.KCenter => new KCenterAggregator(this),
+            AggregationStrategy.Hybrid => new HybridAggregator(this),
+            AggregationStrategy.Cover => new CoverAggregator(this),
+            _ => throw new ArgumentOutOfRangeException(nameof(Strategy), Strategy, "Unknown strategy."),
+        };
+        return MergeThreshold is { } threshold ? new NearDuplicateMerge(aggregator, threshold) : aggregator;
+    }
 }

@@ -8,7 +8,7 @@ public sealed class StrategyTests
 {
     public static TheoryData<AggregationStrategy> AllStrategies => new(Enum.GetValues<AggregationStrategy>());
 
-    public static TheoryData<AggregationStrategy> CoveringStrategies => new(AggregationStrategy.KCenter, AggregationStrategy.Hybrid);
+    public static TheoryData<AggregationStrategy> CoveringStrategies => new(AggregationStrategy.KCenter, AggregationStrategy.Hybrid, AggregationStrategy.Cover);
 
     private static IAggregator Create(AggregationStrategy strategy, int k, bool guard = false) =>
         new AggregationOptions { Strategy = strategy, Clusters = k, ExcludeNormOutliers = guard }.CreateAggregator();
@@ -134,7 +134,7 @@ public sealed class StrategyTests
     public void Unknown_strategy_names_are_refused_with_the_choices()
     {
         var e = Assert.Throws<ArgumentException>(() => AggregationOptions.ParseStrategy("medoids"));
-        Assert.Contains("kmeans, kcenter or hybrid", e.Message);
+        Assert.Contains("kmeans, kcenter, hybrid or cover", e.Message);
         Assert.Equal(AggregationStrategy.Hybrid, AggregationOptions.ParseStrategy("HYBRID"));
     }
 }
