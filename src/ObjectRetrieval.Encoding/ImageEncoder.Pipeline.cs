@@ -175,7 +175,7 @@ public sealed partial class ImageEncoder
             EncodeJob job = batch[i];
             PreprocessedImage image = job.Image!;
             image.Pixels.CopyTo(pixels.AsSpan(offset * valuesPerView));
-            members[i] = new BatchMember(job, offset, image.ViewCount, image.Width, image.Height);
+            members[i] = new BatchMember(job, offset, image.ViewCount, image.Width, image.Height, image.Layout);
             offset += image.ViewCount;
             image.Dispose();
             job.Image = null;
@@ -232,22 +232,35 @@ public sealed partial class ImageEncoder
     {
         int dimension = output.Dimension;
         int patchesPerView = output.PatchesPerView;
-        int patchCount = member.ViewCount * patchesPerView;
+        WholeImageLayout? layout = member.Layout;
+        int wholeViews = layout?.Views ?? 1;
+        (int gridWidth, int gridHeight) = layout?.MergedGrid(GridSize) ?? (GridSize, GridSize);
+        int wholePatches = gridWidth * gridHeight;
+        int patchCount = wholePatches + (member.ViewCount - wholeViews) * patchesPerView;
 
-        // Whole-image grid first, then each tile's patches (the DenseEmbeddings convention).
+        // Whole-image grid first (merged from its squares when the image is covered by several), then each tile's patches.
         float[] patches = new float[patchCount * dimension];
-        for (int v = 0; v < member.ViewCount; v++)
+        if (layout is null) output.Patches(member.FirstView).CopyTo(patches);
+        else layout.Merge(output.Patches(member.FirstView, wholeViews), GridSize, dimension).CopyTo(patches, 0);
+        for (int v = wholeViews; v < member.ViewCount; v++)
         {
-            output.Patches(member.FirstView + v).CopyTo(patches.AsSpan(v * patchesPerView * dimension));
+            output.Patches(member.FirstView + v).CopyTo(patches.AsSpan((wholePatches + (v - wholeViews) * patchesPerView) * dimension));
         }
 
-        float[] global = output.Global(member.FirstView).ToArray();
+        // The whole image's global embedding: the mean of its squares' (each normalised first, as CLIP compares directions).
+        float[] global = new float[dimension];
+        for (int v = 0; v < wholeViews; v++)
+        {
+            float[] view = output.Global(member.FirstView + v).ToArray();
+            VectorMath.Normalize(view);
+            System.Numerics.Tensors.TensorPrimitives.Add(global, view, global);
+        }
 
         // Normalised in place (not DenseEmbeddings.Normalized, which copies): the raw norms are kept for outlier checks.
         float[] norms = new float[patchCount];
         VectorMath.NormalizeRows(patches, patchCount, dimension, norms);
         VectorMath.Normalize(global);
-        var normalized = new DenseEmbeddings(patches, patchCount, dimension, global, GridSize, GridSize, norms);
+        var normalized = new DenseEmbeddings(patches, patchCount, dimension, global, gridWidth, gridHeight, norms);
 
         var aggregated = _aggregator.Aggregate(member.Job.Source.ImageId, normalized);
         var metadata = new Dictionary<string, string>(member.Job.Source.Metadata ?? new Dictionary<string, string>())
@@ -274,7 +287,7 @@ public sealed partial class ImageEncoder
         public void Cancel() => Completion.TrySetCanceled(CancellationToken);
     }
 
-    private readonly record struct BatchMember(EncodeJob Job, int FirstView, int ViewCount, int Width, int Height);
+    private readonly record struct BatchMember(EncodeJob Job, int FirstView, int ViewCount, int Width, int Height, WholeImageLayout? Layout);
 
     private sealed record InferredBatch(BatchMember[] Members, ImageTowerOutput Output);
 }

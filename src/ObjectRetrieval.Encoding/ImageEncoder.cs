@@ -32,7 +32,7 @@ public sealed partial class ImageEncoder : IAsyncDisposable
         _aggregator = aggregator;
         _logger = logger;
         _tower = tower;
-        Preprocessor = new ImagePreprocessor(package.Image, options.Limits, options.Tiling, tower.ImageSize);
+        Preprocessor = new ImagePreprocessor(package.Image, options.Limits, options.Tiling, tower.ImageSize, options.Coverage);
         _requests = Channel.CreateBounded<EncodeJob>(new BoundedChannelOptions(options.QueueCapacity) { FullMode = BoundedChannelFullMode.Wait });
         _decoded = Channel.CreateBounded<EncodeJob>(new BoundedChannelOptions(Math.Max(2, options.MaxBatchSize * 2)) { SingleReader = true });
         _inferred = Channel.CreateBounded<InferredBatch>(new BoundedChannelOptions(2) { SingleWriter = true });

@@ -26,6 +26,9 @@ public sealed record ImageEncoderOptions
 
     public ImageLimits Limits { get; init; } = ImageLimits.Default;
 
+    /// <summary>The whole image by default: a wide or tall image is covered by overlapping squares, not centre-cropped.</summary>
+    public ImageCoverage Coverage { get; init; } = ImageCoverage.WholeImage;
+
     /// <summary>Adds overlapping tiles to each image when set.</summary>
     public TilingOptions? Tiling { get; init; }
 
@@ -42,6 +45,7 @@ public sealed record ImageEncoderOptions
         if (AggregationWorkers < 1) throw new ArgumentOutOfRangeException(nameof(AggregationWorkers), AggregationWorkers, "Must be at least 1.");
         if (QueueCapacity < 1) throw new ArgumentOutOfRangeException(nameof(QueueCapacity), QueueCapacity, "Must be at least 1.");
         Tiling?.Validate();
+        if (!Enum.IsDefined(Coverage)) throw new ArgumentOutOfRangeException(nameof(Coverage), Coverage, "Unknown coverage.");
     }
 }
 

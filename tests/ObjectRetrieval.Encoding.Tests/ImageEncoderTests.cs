@@ -66,12 +66,23 @@ public sealed class ImageEncoderTests(DemoModelFixture demo)
         byte[] image = PreprocessingTests.EncodePng(300, 200, (x, _) => x < 150 ? ((byte)220, (byte)40, (byte)40) : ((byte)128, (byte)128, (byte)128));
         ImageRepresentation representation = await encoder.EncodeAsync(image, "halves");
 
-        Assert.Equal(14, representation.GridWidth);
-        Assert.Equal(196, representation.PatchCount);
+        // 3:2 is covered by two overlapping squares whose 14 × 14 grids merge into the image's 21 × 14 grid.
+        Assert.Equal((21, 14), (representation.GridWidth, representation.GridHeight));
+        Assert.Equal(21 * 14, representation.PatchCount);
         Assert.Equal("300", representation.Metadata["width"]);
         Assert.Equal(1f, Core.Embeddings.VectorMath.Norm(representation.Global), 4);
         for (int c = 0; c < representation.CentroidCount; c++) Assert.Equal(1f, Core.Embeddings.VectorMath.Norm(representation.Centroid(c)), 4);
         Assert.Equal(representation.PatchCount, representation.ClusterSizes.Sum());
+    }
+
+    [Fact]
+    public async Task The_model_resize_coverage_keeps_one_square_grid()
+    {
+        ImageEncoderOptions options = Options(4, TimeSpan.Zero) with { Coverage = ImageCoverage.ModelResize };
+        await using ImageEncoder encoder = ImageEncoder.Create(demo.Package, options, KMeans);
+        ImageRepresentation representation = await encoder.EncodeAsync(DistinctImage(2), "cropped");
+        Assert.Equal((14, 14), (representation.GridWidth, representation.GridHeight));
+        Assert.Equal(196, representation.PatchCount);
     }
 
     [Fact]
@@ -80,8 +91,9 @@ public sealed class ImageEncoderTests(DemoModelFixture demo)
         ImageEncoderOptions options = Options(8, TimeSpan.Zero) with { Tiling = new TilingOptions { Grid = 2 } };
         await using ImageEncoder encoder = ImageEncoder.Create(demo.Package, options, KMeans);
         ImageRepresentation representation = await encoder.EncodeAsync(DistinctImage(1), "tiled");
-        Assert.Equal(14, representation.GridWidth);
-        Assert.Equal(5 * 196, representation.PatchCount);
+        // 160 × 120: a 19 × 14 whole-image grid (two overlapping squares merged), then the four tiles' grids.
+        Assert.Equal((19, 14), (representation.GridWidth, representation.GridHeight));
+        Assert.Equal(19 * 14 + 4 * 196, representation.PatchCount);
     }
 
     [Fact]
@@ -130,7 +142,7 @@ public sealed class ImageEncoderTests(DemoModelFixture demo)
 
         // Whichever provider runs, it encodes.
         ImageRepresentation representation = await encoder.EncodeAsync(DistinctImage(5), "after-fallback");
-        Assert.Equal(196, representation.PatchCount);
+        Assert.Equal(19 * 14, representation.PatchCount);
     }
 
     [Fact]

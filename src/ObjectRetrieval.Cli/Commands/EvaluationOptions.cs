@@ -13,11 +13,15 @@ internal sealed class EvaluationOptions
 
     public Option<string> Modes { get; } = new("--modes") { Description = "Comma-separated scoring modes: global, cluster, dense.", DefaultValueFactory = _ => "global,cluster,dense" };
 
-    public Option<string> Aggregation { get; } = new("--aggregation") { Description = "kmeans, kcenter, hybrid, cover, or all (one row per strategy).", DefaultValueFactory = _ => "hybrid" };
+    public Option<string> Aggregation { get; } = new("--aggregation") { Description = "kmeans, kcenter, hybrid, cover, or all (one row per strategy).", DefaultValueFactory = _ => new AggregationOptions().Strategy.ToString().ToLowerInvariant() };
 
     public Option<bool> ExcludeNormOutliers { get; } = new("--exclude-norm-outliers") { Description = "Leave patches with anomalous raw norms (ViT artefact tokens) out of selection." };
 
-    public Option<float?> MergeThreshold { get; } = new("--merge-threshold") { Description = "Variable K: merge an image's vectors whose cosine is at least this (e.g. 0.9)." };
+    public Option<float> MergeThreshold { get; } = new("--merge-threshold")
+    {
+        Description = "Variable K: merge an image's vectors whose cosine is at least this; 1 keeps all K (fixed K).",
+        DefaultValueFactory = _ => AggregationOptions.DefaultMergeThreshold,
+    };
 
     public Option<string?> Json { get; } = new("--json") { Description = "Also write the table as JSON to this file." };
 
@@ -31,7 +35,7 @@ internal sealed class EvaluationOptions
         command.Options.Add(MergeThreshold);
         command.Options.Add(Json);
         K.Validators.Add(r => { if (r.GetValueOrDefault<int>() is <= 0 or > 10_000) r.AddError("--k must be between 1 and 10000."); });
-        MergeThreshold.Validators.Add(r => { if (r.GetValueOrDefault<float?>() is { } t && !(t is >= -1 and <= 1)) r.AddError("--merge-threshold is a cosine between -1 and 1."); });
+        MergeThreshold.Validators.Add(r => { if (r.GetValueOrDefault<float>() is var t && !(t is >= -1 and <= 1)) r.AddError("--merge-threshold is a cosine between -1 and 1."); });
         Clusters.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 255) r.AddError("--clusters must be between 1 and 255."); });
     }
 
@@ -59,7 +63,7 @@ internal sealed class EvaluationOptions
             Strategy = s,
             Clusters = result.GetValue(Clusters),
             ExcludeNormOutliers = result.GetValue(ExcludeNormOutliers),
-            MergeThreshold = result.GetValue(MergeThreshold),
+            MergeThreshold = result.GetValue(MergeThreshold) is var t && t < 1 ? t : null,
         }).ToList();
         return options.Count > 0 ? options : throw new ArgumentException("--aggregation names no strategy.");
     }

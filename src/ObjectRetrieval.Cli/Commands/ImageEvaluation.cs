@@ -6,6 +6,7 @@ using ObjectRetrieval.Core.Embeddings;
 using ObjectRetrieval.Core.Evaluation;
 using ObjectRetrieval.Core.Representation;
 using ObjectRetrieval.Encoding;
+using ObjectRetrieval.Encoding.Imaging;
 using ObjectRetrieval.Encoding.Models;
 
 namespace ObjectRetrieval.Cli.Commands;
@@ -13,7 +14,7 @@ namespace ObjectRetrieval.Cli.Commands;
 /// <summary>The image half of <c>objret eval</c>: a COCO-format dataset encoded through the real encoder path.</summary>
 internal static class ImageEvaluation
 {
-    public static async Task<int> RunAsync(string modelDirectory, string datasetDirectory, string? annotations, ParseResult result, EvaluationOptions evaluation, CancellationToken ct)
+    public static async Task<int> RunAsync(string modelDirectory, string datasetDirectory, string? annotations, ImageCoverage coverage, ParseResult result, EvaluationOptions evaluation, CancellationToken ct)
     {
         ModelPackage package = ModelPackage.Load(modelDirectory);
         string annotationsPath = annotations ?? Path.Combine(datasetDirectory, "annotations.json");
@@ -25,7 +26,8 @@ internal static class ImageEvaluation
         // The first strategy runs inside the encoder pipeline, which is what gets timed; further
         // strategies re-aggregate the kept patch vectors instead of running inference again.
         IAggregator first = aggregations[0].CreateAggregator();
-        var options = new ImageEncoderOptions { KeepDensePatches = needPatches };
+        var options = new ImageEncoderOptions { KeepDensePatches = needPatches, Coverage = coverage };
+        double seen = SeenShare(dataset, new ImagePreprocessor(package.Image, coverage: coverage));
         var (representations, failures, wall, stats, provider) = await EncodeAllAsync(package, options, first, dataset, datasetDirectory, ct);
         if (representations.Count == 0) throw new InvalidDataException($"None of the {dataset.Images.Count} images of '{datasetDirectory}' could be encoded.");
 
@@ -46,6 +48,7 @@ internal static class ImageEvaluation
         }
 
         Console.Write(EvaluationTable.Format(reports));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"coverage {(coverage == ImageCoverage.WholeImage ? "whole image" : $"model resize ({package.Image.Resize})")}: {100 * seen:F1} % of the annotated objects lie at least half inside what the model sees"));
         double imagesPerSecond = representations.Count / wall.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"encode: {representations.Count} images in {wall.TotalSeconds:F1}s = {imagesPerSecond:F1} images/s on {provider}; " +
@@ -62,6 +65,7 @@ internal static class ImageEvaluation
             EvaluationTable.WriteJson(json, new
             {
                 reports,
+                coverage = new { mode = coverage.ToString(), objectsSeenShare = seen },
                 encode = new { images = representations.Count, failed = failures.Count, wallSeconds = wall.TotalSeconds, imagesPerSecond, provider, stats },
             });
         }
@@ -87,6 +91,24 @@ internal static class ImageEvaluation
         }
 
         return (representations, failures, clock.Elapsed, encoder.Statistics.Snapshot().Since(before), encoder.ExecutionProvider);
+    }
+
+    /// <summary>Share of the annotated objects of which at least half the box lies inside what the model sees.</summary>
+    private static double SeenShare(CocoDataset dataset, ImagePreprocessor preprocessor)
+    {
+        var images = dataset.Images.ToDictionary(i => i.Id);
+        int seen = 0, total = 0;
+        foreach (CocoAnnotation a in dataset.Annotations)
+        {
+            if (!images.TryGetValue(a.ImageId, out CocoImage? image) || a.Bbox[2] <= 0 || a.Bbox[3] <= 0) continue;
+            var (left, top, right, bottom) = preprocessor.SeenRegion(image.Width, image.Height);
+            double w = Math.Max(0, Math.Min(right, a.Bbox[0] + a.Bbox[2]) - Math.Max(left, a.Bbox[0]));
+            double h = Math.Max(0, Math.Min(bottom, a.Bbox[1] + a.Bbox[3]) - Math.Max(top, a.Bbox[1]));
+            total++;
+            if (w * h >= 0.5 * a.Bbox[2] * a.Bbox[3]) seen++;
+        }
+
+        return total == 0 ? double.NaN : (double)seen / total;
     }
 
     /// <summary>Aggregates the kept patch vectors again with another strategy; only the cluster rows use the result.</summary>

@@ -62,7 +62,30 @@ public sealed class CoverAggregator : IAggregator
         regions.Vectors.AsSpan(0, regions.Count * d).CopyTo(vectors);
         for (int s = 0; s < seeds.Count; s++) smoothed.AsSpan(seeds[s] * d, d).CopyTo(vectors.AsSpan((regions.Count + s) * d, d));
         RefineCovering(patches, smoothed, p, d, vectors, total, regions.Count, evidence);
+        if (eligible is not null) (vectors, total) = WithoutIneligibleOnly(patches, p, d, vectors, total, eligible);
         return PatchAssignment.Finish(patches, p, d, vectors, total);
+    }
+
+    /// <summary>
+    /// The outlier guard: drops vectors that only excluded patches (artefact tokens) are nearest to, such as a k-means
+    /// cluster re-seeded with one; every vector must stand for some eligible patch.
+    /// </summary>
+    private static (float[] Vectors, int Count) WithoutIneligibleOnly(ReadOnlySpan<float> patches, int p, int d, float[] vectors, int k, bool[] eligible)
+    {
+        byte[] assignment = new byte[p];
+        float[] similarity = new float[p];
+        PatchAssignment.Assign(patches, p, d, vectors, k, assignment, similarity);
+        bool[] used = new bool[k];
+        for (int i = 0; i < p; i++) used[assignment[i]] |= eligible[i];
+        if (used.All(u => u)) return (vectors, k);
+        float[] kept = new float[used.Count(u => u) * d];
+        int next = 0;
+        for (int c = 0; c < k; c++)
+        {
+            if (used[c]) vectors.AsSpan(c * d, d).CopyTo(kept.AsSpan(next++ * d, d));
+        }
+
+        return (kept, next);
     }
 
     private AggregatedImage Regions(string imageId, DenseEmbeddings smooth, int clusters) =>

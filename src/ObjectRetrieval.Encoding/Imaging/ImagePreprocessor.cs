@@ -6,8 +6,8 @@ namespace ObjectRetrieval.Encoding.Imaging;
 
 /// <summary>
 /// Encoded bytes → normalised CHW model input. Decodes JPEG, PNG, WebP, GIF (first frame) and BMP
-/// with SkiaSharp into pooled managed memory, applies the EXIF orientation, resizes with centre crop
-/// or padding, optionally adds overlapping tiles, and normalises by the model's mean and std.
+/// with SkiaSharp into pooled managed memory, applies the EXIF orientation, covers the whole image with
+/// overlapping squares (or resizes with the model's centre crop or padding), optionally adds overlapping tiles, and normalises by the model's mean and std.
 /// Thread-safe: holds no mutable state.
 /// </summary>
 public sealed class ImagePreprocessor
@@ -18,7 +18,7 @@ public sealed class ImagePreprocessor
     private readonly float[] _lookup; // 3 × 256: normalised value of each byte per channel
     private readonly SKColor _padColour;
 
-    public ImagePreprocessor(int size, float[] mean, float[] std, ResizeMode resize, ImageLimits? limits = null, TilingOptions? tiling = null)
+    public ImagePreprocessor(int size, float[] mean, float[] std, ResizeMode resize, ImageLimits? limits = null, TilingOptions? tiling = null, ImageCoverage coverage = ImageCoverage.ModelResize)
     {
         if (size <= 0) throw new ArgumentOutOfRangeException(nameof(size), size, "Input size must be positive.");
         if (mean.Length != 3 || std.Length != 3) throw new ArgumentException("Mean and std need three values (r, g, b).");
@@ -27,6 +27,7 @@ public sealed class ImagePreprocessor
         Resize = resize;
         Limits = limits ?? ImageLimits.Default;
         Tiling = tiling;
+        Coverage = coverage;
         _lookup = new float[3 * 256];
         for (int c = 0; c < 3; c++)
         {
@@ -37,8 +38,8 @@ public sealed class ImagePreprocessor
         _padColour = new SKColor(ToByte(mean[0]), ToByte(mean[1]), ToByte(mean[2]));
     }
 
-    public ImagePreprocessor(ImageTowerSpec spec, ImageLimits? limits = null, TilingOptions? tiling = null, int? size = null)
-        : this(size ?? spec.ImageSize, spec.Mean, spec.Std, spec.Resize, limits, tiling)
+    public ImagePreprocessor(ImageTowerSpec spec, ImageLimits? limits = null, TilingOptions? tiling = null, int? size = null, ImageCoverage coverage = ImageCoverage.ModelResize)
+        : this(size ?? spec.ImageSize, spec.Mean, spec.Std, spec.Resize, limits, tiling, coverage)
     {
     }
 
@@ -50,6 +51,20 @@ public sealed class ImagePreprocessor
 
     public TilingOptions? Tiling { get; }
 
+    public ImageCoverage Coverage { get; }
+
+    /// <summary>
+    /// The part of an upright <paramref name="width"/> × <paramref name="height"/> image the model sees (left, top, right,
+    /// bottom in pixels): all of it, except under the model's centre crop, which keeps the centre square.
+    /// </summary>
+    public (float Left, float Top, float Right, float Bottom) SeenRegion(int width, int height)
+    {
+        if (Coverage == ImageCoverage.WholeImage || Resize == ResizeMode.Pad) return (0, 0, width, height);
+        float side = Math.Min(width, height);
+        float left = (width - side) / 2, top = (height - side) / 2;
+        return (left, top, left + side, top + side);
+    }
+
     /// <summary>Decodes and prepares one image; throws <see cref="ImageDecodeException"/> for anything unusable.</summary>
     public PreprocessedImage Preprocess(ReadOnlySpan<byte> encoded)
     {
@@ -60,7 +75,8 @@ public sealed class ImagePreprocessor
         int orientedWidth = swapsAxes ? header.Height : header.Width;
         int orientedHeight = swapsAxes ? header.Width : header.Height;
 
-        List<SKRect> regions = ViewRegions(orientedWidth, orientedHeight);
+        WholeImageLayout? layout = Coverage == ImageCoverage.WholeImage ? WholeImageLayout.For(orientedWidth, orientedHeight) : null;
+        List<SKRect> regions = ViewRegions(orientedWidth, orientedHeight, layout);
         SKSizeI decodeSize = ChooseDecodeSize(codec, header, regions);
         float storedScaleX = (float)decodeSize.Width / header.Width;
         float storedScaleY = (float)decodeSize.Height / header.Height;
@@ -92,14 +108,14 @@ public sealed class ImagePreprocessor
                     for (int v = 0; v < regions.Count; v++)
                     {
                         SKRect region = Scale(regions[v], orientedScaleX, orientedScaleY);
-                        DrawView(surface.Canvas, image, orient, region);
+                        DrawView(surface.Canvas, image, orient, region, crop: v < (layout?.Views ?? 0));
                         surface.Flush();
                         WriteNormalised(view.AsSpan(0, Size * Size * 4), output.AsSpan(v * 3 * Size * Size, 3 * Size * Size));
                     }
                 }
             }
 
-            var prepared = new PreprocessedImage(output, regions.Count, Size, orientedWidth, orientedHeight);
+            var prepared = new PreprocessedImage(output, regions.Count, Size, orientedWidth, orientedHeight, layout);
             output = null!;
             return prepared;
         }
@@ -171,10 +187,27 @@ public sealed class ImagePreprocessor
         }
     }
 
-    /// <summary>The whole image first, then the tiles, as rectangles in oriented source pixels.</summary>
-    private List<SKRect> ViewRegions(int width, int height)
+    /// <summary>
+    /// The whole image first (one view, or the squares of its whole-image layout), then the tiles, as rectangles in
+    /// oriented source pixels.
+    /// </summary>
+    private List<SKRect> ViewRegions(int width, int height, WholeImageLayout? layout)
     {
-        var regions = new List<SKRect> { new(0, 0, width, height) };
+        var regions = new List<SKRect>();
+        if (layout is null)
+        {
+            regions.Add(new SKRect(0, 0, width, height));
+        }
+        else
+        {
+            float side = Math.Min(width, height);
+            foreach (float offset in layout.Offsets)
+            {
+                float start = offset * side;
+                regions.Add(layout.Horizontal ? new SKRect(start, 0, Math.Min(width, start + side), height) : new SKRect(0, start, width, Math.Min(height, start + side)));
+            }
+        }
+
         if (Tiling is null || Tiling.Grid < 2 || Math.Min(width, height) < Tiling.MinShortSide) return regions;
 
         int n = Tiling.Grid;
@@ -221,11 +254,11 @@ public sealed class ImagePreprocessor
         return new SKSizeI(header.Width, header.Height);
     }
 
-    private void DrawView(SKCanvas canvas, SKImage image, SKMatrix orient, SKRect region)
+    private void DrawView(SKCanvas canvas, SKImage image, SKMatrix orient, SKRect region, bool crop)
     {
         SKRect source;
         SKRect destination;
-        if (Resize == ResizeMode.CenterCrop)
+        if (crop || Resize == ResizeMode.CenterCrop)
         {
             float side = Math.Min(region.Width, region.Height);
             float left = region.Left + (region.Width - side) / 2;

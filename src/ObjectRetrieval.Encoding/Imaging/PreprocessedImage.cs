@@ -11,8 +11,9 @@ public sealed class PreprocessedImage : IDisposable
 {
     private float[]? _pixels;
 
-    internal PreprocessedImage(float[] pixels, int viewCount, int size, int width, int height)
+    internal PreprocessedImage(float[] pixels, int viewCount, int size, int width, int height, WholeImageLayout? layout = null)
     {
+        Layout = layout;
         _pixels = pixels;
         ViewCount = viewCount;
         Size = size;
@@ -21,6 +22,9 @@ public sealed class PreprocessedImage : IDisposable
     }
 
     public int ViewCount { get; }
+
+    /// <summary>How the first views cover the whole image; null when the first view alone is the image (the model's resize).</summary>
+    public WholeImageLayout? Layout { get; }
 
     /// <summary>Side of each view in pixels (the model input size).</summary>
     public int Size { get; }

@@ -29,8 +29,11 @@ public sealed class ImageTowerOutput : IDisposable
 
     public ReadOnlySpan<float> Global(int view) => (_global ?? throw new ObjectDisposedException(nameof(ImageTowerOutput))).AsSpan(view * Dimension, Dimension);
 
-    public ReadOnlySpan<float> Patches(int view) =>
-        (_patches ?? throw new ObjectDisposedException(nameof(ImageTowerOutput))).AsSpan(view * PatchesPerView * Dimension, PatchesPerView * Dimension);
+    public ReadOnlySpan<float> Patches(int view) => Patches(view, 1);
+
+    /// <summary>The patches of <paramref name="count"/> consecutive views starting at <paramref name="view"/>.</summary>
+    public ReadOnlySpan<float> Patches(int view, int count) =>
+        (_patches ?? throw new ObjectDisposedException(nameof(ImageTowerOutput))).AsSpan(view * PatchesPerView * Dimension, count * PatchesPerView * Dimension);
 
     public void Dispose()
     {

@@ -26,7 +26,7 @@ public static class IndexesApi
 
         if (!Enum.TryParse(request.Aggregation, ignoreCase: true, out AggregationStrategy aggregation) || !Enum.IsDefined(aggregation))
         {
-            return Problems.BadRequest("Unknown aggregation", $"Aggregation '{request.Aggregation}' is not one of: hybrid, kmeans, kcenter.");
+            return Problems.BadRequest("Unknown aggregation", $"Aggregation '{request.Aggregation}' is not one of: cover, hybrid, kmeans, kcenter.");
         }
 
         var definition = new IndexDefinition(

@@ -23,7 +23,7 @@ public class AggregationBenchmarks
     [Params(8, 16)]
     public int K { get; set; }
 
-    [Params(AggregationStrategy.KMeans, AggregationStrategy.KCenter, AggregationStrategy.Hybrid)]
+    [Params(AggregationStrategy.KMeans, AggregationStrategy.KCenter, AggregationStrategy.Hybrid, AggregationStrategy.Cover)]
     public AggregationStrategy Strategy { get; set; }
 
     [GlobalSetup]
@@ -32,7 +32,7 @@ public class AggregationBenchmarks
         int grid = (int)Math.Sqrt(Patches);
         DenseFeatureSet set = SyntheticDenseGenerator.Generate(new SyntheticDenseOptions { Images = 1, Seed = 1, Dimension = 512, Grid = grid });
         _patches = set.Image(0).Normalized();
-        _aggregator = new AggregationOptions { Strategy = Strategy, Clusters = K }.CreateAggregator();
+        _aggregator = new AggregationOptions { Strategy = Strategy, Clusters = K, MergeThreshold = null }.CreateAggregator();
     }
 
     [Benchmark]

@@ -30,7 +30,7 @@ public sealed class CoverAndMergeTests
     {
         int[] obj = [5 * Side + 5, 5 * Side + 6, 6 * Side + 5];
         var (patches, direction) = Scene(obj, noise: 1.2, seed: 3);
-        AggregatedImage result = new AggregationOptions { Strategy = AggregationStrategy.Cover, Clusters = 8 }.CreateAggregator().Aggregate("img", patches);
+        AggregatedImage result = new AggregationOptions { Strategy = AggregationStrategy.Cover, Clusters = 8, MergeThreshold = null }.CreateAggregator().Aggregate("img", patches);
 
         float bestPatch = obj.Max(i => VectorMath.Dot(patches.Patch(i), direction));
         Assert.True(BestCosine(result, direction) > bestPatch + 0.02f, $"cover {BestCosine(result, direction)} vs best single patch {bestPatch}");
@@ -42,8 +42,8 @@ public sealed class CoverAndMergeTests
         // Pure noise around two backgrounds: (almost) no patch is evidence, so the vectors are k-means centroids (a region summary
         // of many patches), where hybrid spends half of K on single noisy patches.
         var (patches, _) = Scene([], noise: 1.5, seed: 5);
-        AggregatedImage cover = new AggregationOptions { Strategy = AggregationStrategy.Cover, Clusters = 8 }.CreateAggregator().Aggregate("img", patches);
-        AggregatedImage hybrid = new AggregationOptions { Strategy = AggregationStrategy.Hybrid, Clusters = 8 }.CreateAggregator().Aggregate("img", patches);
+        AggregatedImage cover = new AggregationOptions { Strategy = AggregationStrategy.Cover, Clusters = 8, MergeThreshold = null }.CreateAggregator().Aggregate("img", patches);
+        AggregatedImage hybrid = new AggregationOptions { Strategy = AggregationStrategy.Hybrid, Clusters = 8, MergeThreshold = null }.CreateAggregator().Aggregate("img", patches);
 
         static int Lone(AggregatedImage r) => r.Sizes.Count(s => s <= 2);
         Assert.Equal(8, cover.Count);
@@ -56,7 +56,7 @@ public sealed class CoverAndMergeTests
     {
         int lone = 9 * Side + 12;
         var (patches, _) = Scene([lone], noise: 1.2, seed: 7);
-        AggregatedImage result = new AggregationOptions { Strategy = AggregationStrategy.Cover, Clusters = 8 }.CreateAggregator().Aggregate("img", patches);
+        AggregatedImage result = new AggregationOptions { Strategy = AggregationStrategy.Cover, Clusters = 8, MergeThreshold = null }.CreateAggregator().Aggregate("img", patches);
         Assert.True(VectorMath.Dot(result.Vector(result.Assignment[lone]), patches.Patch(lone)) > 0.9999f);
     }
 
@@ -65,7 +65,7 @@ public sealed class CoverAndMergeTests
     {
         int lone = 3 * Side + 3;
         var (patches, _) = Scene([lone], noise: 0.1, seed: 9);
-        var fixedK = new AggregationOptions { Strategy = AggregationStrategy.KMeans, Clusters = 8 };
+        var fixedK = new AggregationOptions { Strategy = AggregationStrategy.KMeans, Clusters = 8, MergeThreshold = null };
         AggregatedImage all = fixedK.CreateAggregator().Aggregate("img", patches);
         AggregatedImage merged = (fixedK with { MergeThreshold = 0.9f }).CreateAggregator().Aggregate("img", patches);
 
@@ -83,7 +83,7 @@ public sealed class CoverAndMergeTests
     public void A_merge_threshold_above_every_cosine_changes_nothing()
     {
         var (patches, _) = Scene([40], noise: 0.8, seed: 11);
-        var options = new AggregationOptions { Strategy = AggregationStrategy.Cover, Clusters = 8 };
+        var options = new AggregationOptions { Strategy = AggregationStrategy.Cover, Clusters = 8, MergeThreshold = null };
         AggregatedImage plain = options.CreateAggregator().Aggregate("img", patches);
         AggregatedImage strict = (options with { MergeThreshold = 1f }).CreateAggregator().Aggregate("img", patches);
         Assert.Equal(plain.Vectors, strict.Vectors);

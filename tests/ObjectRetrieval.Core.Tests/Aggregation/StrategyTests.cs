@@ -11,7 +11,7 @@ public sealed class StrategyTests
     public static TheoryData<AggregationStrategy> CoveringStrategies => new(AggregationStrategy.KCenter, AggregationStrategy.Hybrid, AggregationStrategy.Cover);
 
     private static IAggregator Create(AggregationStrategy strategy, int k, bool guard = false) =>
-        new AggregationOptions { Strategy = strategy, Clusters = k, ExcludeNormOutliers = guard }.CreateAggregator();
+        new AggregationOptions { Strategy = strategy, Clusters = k, ExcludeNormOutliers = guard, MergeThreshold = null }.CreateAggregator();
 
     /// <summary>255 noisy patches of one background and one odd patch at <paramref name="oddIndex"/>.</summary>
     private static DenseEmbeddings OneOddPatch(int oddIndex, ulong seed, double noise = 0.3)
