@@ -22,7 +22,7 @@ public sealed partial record IndexDefinition(
     [property: Id(5)] VectorCodecKind Codec,
     [property: Id(6)] IvfSettings? Ivf,
     [property: Id(7)] bool KeepDense,
-    [property: Id(8)] AggregationStrategy Aggregation = AggregationStrategy.Cover)
+    [property: Id(8)] AggregationStrategy Aggregation = AggregationStrategy.Hybrid)
 {
     /// <summary>How images of this index are aggregated: strategy and K, the rest at their defaults.</summary>
     public AggregationOptions AggregationSettings => new() { Strategy = Aggregation, Clusters = Clusters };

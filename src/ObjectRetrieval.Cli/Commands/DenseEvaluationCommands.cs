@@ -108,7 +108,7 @@ internal static class DenseEvaluationCommands
                 set, aggregator, keepDensePatches: rowModes.Contains(ScoringMode.Dense), new ConsoleProgress($"aggregating ({aggregator.Name})", set.ImageCount));
             var scores = RepresentationEvaluation.Evaluate(
                 representations, set.Dataset, set.Queries(), rowModes, result.GetValue(evaluation.K), EvaluationIndex.Create);
-            reports.Add(new EvaluationReport(set.ImageCount, aggregator.Name, aggregation.Clusters, msPerImage, scores));
+            reports.Add(new EvaluationReport(set.ImageCount, aggregator.Name, aggregation.Clusters, msPerImage, scores, representations.Average(r => (double)r.CentroidCount)));
         }
 
         Console.Write(EvaluationTable.Format(reports));

@@ -23,6 +23,12 @@ internal sealed class EvaluationOptions
         DefaultValueFactory = _ => AggregationOptions.DefaultMergeThreshold,
     };
 
+    public Option<double> CoverEvidence { get; } = new("--cover-evidence")
+    {
+        Description = "Cover: robust deviations (z) above the median misfit that make a patch evidence of something the regions miss.",
+        DefaultValueFactory = _ => new AggregationOptions().CoverEvidenceDeviations,
+    };
+
     public Option<string?> Json { get; } = new("--json") { Description = "Also write the table as JSON to this file." };
 
     public void AddTo(Command command)
@@ -33,6 +39,7 @@ internal sealed class EvaluationOptions
         command.Options.Add(Aggregation);
         command.Options.Add(ExcludeNormOutliers);
         command.Options.Add(MergeThreshold);
+        command.Options.Add(CoverEvidence);
         command.Options.Add(Json);
         K.Validators.Add(r => { if (r.GetValueOrDefault<int>() is <= 0 or > 10_000) r.AddError("--k must be between 1 and 10000."); });
         MergeThreshold.Validators.Add(r => { if (r.GetValueOrDefault<float>() is var t && !(t is >= -1 and <= 1)) r.AddError("--merge-threshold is a cosine between -1 and 1."); });
@@ -64,6 +71,7 @@ internal sealed class EvaluationOptions
             Clusters = result.GetValue(Clusters),
             ExcludeNormOutliers = result.GetValue(ExcludeNormOutliers),
             MergeThreshold = result.GetValue(MergeThreshold) is var t && t < 1 ? t : null,
+            CoverEvidenceDeviations = result.GetValue(CoverEvidence),
         }).ToList();
         return options.Count > 0 ? options : throw new ArgumentException("--aggregation names no strategy.");
     }

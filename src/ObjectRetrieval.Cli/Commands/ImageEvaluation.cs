@@ -44,7 +44,7 @@ internal static class ImageEvaluation
                 ? (representations, stats.AggregationSeconds * 1000 / Math.Max(1, stats.ImagesEncoded))
                 : Reaggregate(representations, aggregator);
             var scores = RepresentationEvaluation.Evaluate(rows, dataset, queries, rowModes, result.GetValue(evaluation.K), EvaluationIndex.Create);
-            reports.Add(new EvaluationReport(rows.Count, aggregator.Name, aggregation.Clusters, msPerImage, scores));
+            reports.Add(new EvaluationReport(rows.Count, aggregator.Name, aggregation.Clusters, msPerImage, scores, rows.Average(r => (double)r.CentroidCount)));
         }
 
         Console.Write(EvaluationTable.Format(reports));

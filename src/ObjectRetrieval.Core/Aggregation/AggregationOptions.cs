@@ -22,8 +22,8 @@ public enum AggregationStrategy
 /// <summary>Settings of every aggregation strategy; part of an index definition.</summary>
 public sealed record AggregationOptions
 {
-    /// <summary>Cover by default: chosen by the worst case of the README's aggregation study.</summary>
-    public AggregationStrategy Strategy { get; init; } = AggregationStrategy.Cover;
+    /// <summary>Hybrid by default: chosen by the worst case of the README's aggregation study (synthetic grid and demo scenes).</summary>
+    public AggregationStrategy Strategy { get; init; } = AggregationStrategy.Hybrid;
 
     /// <summary>Wanted number of vectors K per image (1–255: the assignment map spends one byte per patch).</summary>
     public int Clusters { get; init; } = 16;
@@ -48,12 +48,12 @@ public sealed record AggregationOptions
 
     /// <summary>
     /// Variable K: after aggregation, vectors whose cosine is at least this merge (size-weighted), so plain images
-    /// store fewer than K vectors. Null keeps every vector. 0.9 by default: the study's worst case is unchanged by it
-    /// and images keep about half of K.
+    /// store fewer than K vectors. Null keeps every vector. 0.95 by default: the study's worst case barely moves
+    /// (demo scenes 86.9 → 86.6 small-object mAP) while images keep about three quarters of K.
     /// </summary>
     public float? MergeThreshold { get; init; } = DefaultMergeThreshold;
 
-    public const float DefaultMergeThreshold = 0.9f;
+    public const float DefaultMergeThreshold = 0.95f;
 
     /// <summary>Cover: a patch's misfit counts as evidence above median + this × (1.4826 × MAD) of all misfits.</summary>
     public double CoverEvidenceDeviations { get; init; } = 3;

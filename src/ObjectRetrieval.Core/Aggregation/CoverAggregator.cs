@@ -61,7 +61,7 @@ public sealed class CoverAggregator : IAggregator
         float[] vectors = new float[total * d];
         regions.Vectors.AsSpan(0, regions.Count * d).CopyTo(vectors);
         for (int s = 0; s < seeds.Count; s++) smoothed.AsSpan(seeds[s] * d, d).CopyTo(vectors.AsSpan((regions.Count + s) * d, d));
-        RefineCovering(patches, smoothed, p, d, vectors, total, regions.Count, evidence);
+        RefineCovering(patches, smoothed, p, d, vectors, total, regions.Count, evidence, seeds, _options.RefineThreshold);
         if (eligible is not null) (vectors, total) = WithoutIneligibleOnly(patches, p, d, vectors, total, eligible);
         return PatchAssignment.Finish(patches, p, d, vectors, total);
     }
@@ -145,8 +145,13 @@ public sealed class CoverAggregator : IAggregator
         return seeds;
     }
 
-    /// <summary>Each covering vector becomes the mean of the raw evidence patches nearest to it (by smoothed vectors).</summary>
-    private static void RefineCovering(ReadOnlySpan<float> patches, float[] smoothed, int p, int d, float[] vectors, int k, int from, bool[] evidence)
+    /// <summary>
+    /// Each covering vector becomes the mean of the raw evidence patches nearest to it (by smoothed vectors) whose smoothed
+    /// cosine to its seed is at least <paramref name="threshold"/> (a trimmed mean: unrelated evidence that merely lies
+    /// nearest does not dilute it). The seed always qualifies.
+    /// </summary>
+    private static void RefineCovering(
+        ReadOnlySpan<float> patches, float[] smoothed, int p, int d, float[] vectors, int k, int from, bool[] evidence, List<int> seeds, float? threshold)
     {
         byte[] assignment = new byte[p];
         float[] similarity = new float[p];
@@ -155,7 +160,10 @@ public sealed class CoverAggregator : IAggregator
         for (int i = 0; i < p; i++)
         {
             if (!evidence[i] || assignment[i] < from) continue;
-            Span<float> sum = sums.AsSpan((assignment[i] - from) * d, d);
+            int s = assignment[i] - from;
+            bool member = i == seeds[s] || threshold is not { } t || TensorPrimitives.Dot(smoothed.AsSpan(i * d, d), smoothed.AsSpan(seeds[s] * d, d)) >= t;
+            if (!member) continue;
+            Span<float> sum = sums.AsSpan(s * d, d);
             TensorPrimitives.Add(sum, patches.Slice(i * d, d), sum);
         }
 

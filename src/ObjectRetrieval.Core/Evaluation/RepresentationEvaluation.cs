@@ -6,13 +6,14 @@ using ObjectRetrieval.Core.Representation;
 
 namespace ObjectRetrieval.Core.Evaluation;
 
-/// <summary>The table an evaluation prints: one row per scoring mode, plus how long aggregation took.</summary>
+/// <summary>The table an evaluation prints: one row per scoring mode, how long aggregation took and the mean aggregated vectors per image.</summary>
 public sealed record EvaluationReport(
     int Images,
     string Aggregation,
     int Clusters,
     double AggregationMillisecondsPerImage,
-    IReadOnlyList<ModeScore> Modes);
+    IReadOnlyList<ModeScore> Modes,
+    double VectorsPerImage = double.NaN);
 
 /// <summary>
 /// Evaluates image representations in each scoring mode through the core index, whatever produced

@@ -12,7 +12,7 @@ public sealed record CreateIndexRequest(
     bool KeepDense = false,
     string? Model = null,
     int? Dimension = null,
-    string Aggregation = "cover");
+    string Aggregation = "hybrid");
 
 public sealed record IvfRequest(int ListCount = 256, int NProbe = 16, int TrainAtVectors = 20_000);
 
