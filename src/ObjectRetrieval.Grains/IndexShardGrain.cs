@@ -85,9 +85,17 @@ public sealed class IndexShardGrain(
             batch[i] = new ShardUpsert(images[i].ImageId, images[i].Representation);
         }
 
-        int stored = await WriteAsync(engine => engine.Writer.UpsertAsync(batch));
-        PublishSize();
-        return stored;
+        try
+        {
+            int stored = await WriteAsync(engine => engine.Writer.UpsertAsync(batch));
+            PublishSize();
+            return stored;
+        }
+        catch (ShardValidationException e)
+        {
+            // Callers see the plain argument error (the engine's type is not an Orleans message).
+            throw new ArgumentException(e.Message);
+        }
     }
 
     public async Task<int> DeleteAsync(IReadOnlyList<string> imageIds)
