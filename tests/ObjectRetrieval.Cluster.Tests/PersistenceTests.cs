@@ -133,6 +133,72 @@ public sealed class PersistenceTests
         }
     }
 
+    [Fact]
+    public async Task A_byte_flipped_in_the_middle_of_a_shard_log_refuses_the_shard_with_file_and_offset_in_its_stats_and_keeps_the_file()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "objret-flip-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            IIndexStorage Storage() => new LocalDirectoryIndexStorage(directory);
+            IndexDefinition index = TestData.Definition("flipped", shards: 1);
+            await using (TestClusterHandle first = await TestClusterHandle.StartAsync(1, Storage))
+            {
+                await first.Client.GetGrain<IIndexGrain>(index.Name).CreateAsync(index);
+                ShardFanOut fanOut = FanOutFor(first.Client);
+                ImageRepresentation[] images = TestData.Images(60, seed: 21);
+                for (int batch = 0; batch < 6; batch++) await fanOut.UpsertAsync(index, images[(batch * 10)..((batch + 1) * 10)].Select(EncodedImage.From).ToArray());
+            }
+
+            string log = Directory.EnumerateFiles(Path.Combine(directory, ShardRouting.ShardKey(index.Name, 0)), "wal-*.log").Single(f => new FileInfo(f).Length > 0);
+            byte[] bytes = await File.ReadAllBytesAsync(log);
+            bytes[bytes.Length / 2] ^= 0x01;
+            await File.WriteAllBytesAsync(log, bytes);
+
+            await using TestClusterHandle second = await TestClusterHandle.StartAsync(1, Storage);
+            ShardStats stats = await FanOutFor(second.Client).Shard(index, 0).StatsAsync();
+            Assert.NotNull(stats.Problem);
+            Assert.Contains(log, stats.Problem, StringComparison.Ordinal);
+            Assert.Matches(@"corrupt at byte \d+", stats.Problem);
+            Assert.Equal(0, stats.Images);
+            Assert.Equal(bytes, await File.ReadAllBytesAsync(log));
+            Assert.Contains(ShardRouting.ShardKey(index.Name, 0), ObjectRetrieval.Grains.ShardMetrics.Refused.Keys);
+        }
+        finally
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Two_writers_on_one_blob_prefix_the_second_fences_the_first_and_keeps_every_acknowledged_write()
+    {
+        await using Azurite azurite = await Azurite.StartBlobAsync();
+        var storage = new BlobIndexStorage(new BlobContainerClient(azurite.BlobConnectionString, "fence-" + Guid.NewGuid().ToString("N")[..12]));
+        IndexDefinition index = TestData.Definition("fenced", shards: 1);
+        ObjectRetrieval.Shards.ShardLayout layout = ObjectRetrieval.Grains.IndexShardGrain.LayoutOf(index);
+        Task<ObjectRetrieval.Shards.ShardEngine> OpenAsync() => ObjectRetrieval.Shards.ShardEngine.OpenAsync(
+            storage.OpenShard("fenced/shard-000"), layout, new ObjectRetrieval.Shards.ShardEngineOptions(), ObjectRetrieval.Shards.NoShardEvents.Instance,
+            NullLogger.Instance, TimeProvider.System);
+        ObjectRetrieval.Shards.ShardUpsert[] Batch(int from, int count) =>
+            TestData.Images(from + count, seed: 31)[from..].Select(i => new ObjectRetrieval.Shards.ShardUpsert(i.ImageId, RepresentationSerializer.Serialize(i))).ToArray();
+
+        ObjectRetrieval.Shards.ShardEngine first = await OpenAsync();
+        await first.Writer.UpsertAsync(Batch(0, 10));
+        await first.Writer.SealAsync();
+        await first.Writer.UpsertAsync(Batch(10, 10));
+
+        ObjectRetrieval.Shards.ShardEngine second = await OpenAsync();
+        Assert.Equal(20, second.Reader.ImageCount);
+        await Assert.ThrowsAsync<ObjectRetrieval.Shards.ShardFencedException>(() => first.Writer.UpsertAsync(Batch(20, 5)));
+        await Assert.ThrowsAsync<ObjectRetrieval.Shards.ShardFencedException>(() => first.Writer.SealAsync());
+        await second.Writer.UpsertAsync(Batch(20, 5));
+        await second.Writer.SealAsync();
+
+        ObjectRetrieval.Shards.ShardEngine third = await OpenAsync();
+        Assert.Equal(25, third.Reader.ImageCount);
+        Assert.Equal(3, third.Writer.Epoch);
+    }
+
     private static async Task SealAllAsync(ShardFanOut fanOut, IndexDefinition index)
     {
         for (int shard = 0; shard < index.ShardCount; shard++) await fanOut.Shard(index, shard).SealAsync();
