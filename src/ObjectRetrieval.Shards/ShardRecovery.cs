@@ -178,14 +178,15 @@ internal sealed class ShardRecovery(IShardStore store, ShardLayout layout, IShar
 
     private static readonly JsonSerializerOptions QuarantineJson = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Segments the manifest does not list (an interrupted seal or compaction) and logs it covers.</summary>
+    /// <summary>Segments the manifest does not list (an interrupted seal or compaction), logs it covers, temporary files of interrupted writes.</summary>
     private async Task CollectGarbageAsync(ShardManifest manifest, CancellationToken cancellationToken)
     {
         var live = manifest.Segments.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         foreach (string name in await store.ListAsync(cancellationToken).ConfigureAwait(false))
         {
             bool garbage = (ShardFileNames.IsSegment(name) && !live.Contains(name))
-                || (ShardFileNames.TryParseLog(name, out long sequence) && sequence < manifest.FirstLiveLog);
+                || (ShardFileNames.TryParseLog(name, out long sequence) && sequence < manifest.FirstLiveLog)
+                || ShardFileNames.IsTemporary(name);
             if (garbage) await store.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -81,7 +81,11 @@ public sealed class FencingTests
             List<string> before = Shard.Describe(first);
             await first.DisposeAsync();
 
+            // A segment a writer died writing stays a temporary file; the next owner clears it.
+            string leftover = Path.Combine(directory, ShardFileNames.Segment(1, 7) + ".0123.tmp");
+            await File.WriteAllBytesAsync(leftover, [1, 2, 3]);
             await using ShardEngine second = await Shard.OpenAsync(new LocalShardStore(directory));
+            Assert.False(File.Exists(leftover));
             Assert.Equal(20, second.Reader.ImageCount);
             Assert.Equal(before, Shard.Describe(second));
             Assert.Equal(2, second.Writer.Epoch);

@@ -102,6 +102,8 @@ public sealed class LocalShardStore(string directory) : IShardStore
         return Task.CompletedTask;
     }
 
+    private const string TemporarySuffix = ".tmp";
+
     /// <summary>Write to a temporary file, flush, rename: a crash leaves the old file or the new one, never half of it.</summary>
     public static async Task WriteAtomicallyAsync(string path, Func<Stream, CancellationToken, Task> write, bool overwrite, CancellationToken cancellationToken)
     {
@@ -109,7 +111,7 @@ public sealed class LocalShardStore(string directory) : IShardStore
         if (!overwrite && File.Exists(path)) throw new StorePreconditionException($"{path} already exists.");
 
         // Unique per writer, so two writers never share a temporary file.
-        string temporary = $"{path}.{Guid.NewGuid():N}.tmp";
+        string temporary = $"{path}.{Guid.NewGuid():N}{TemporarySuffix}";
         try
         {
             await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))

@@ -20,6 +20,9 @@ public static class ShardFileNames
 
     public static bool IsSegment(string name) => name.StartsWith("segment-", StringComparison.Ordinal) && name.EndsWith(".seg", StringComparison.Ordinal);
 
+    /// <summary>A file a writer was still writing when it died (local disk writes a temporary file, then renames it).</summary>
+    public static bool IsTemporary(string name) => name.EndsWith(".tmp", StringComparison.Ordinal);
+
     public static bool TryParseLog(string name, out long sequence)
     {
         sequence = 0;
