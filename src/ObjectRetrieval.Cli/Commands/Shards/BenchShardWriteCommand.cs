@@ -25,9 +25,10 @@ internal static class BenchShardWriteCommand
         var dimension = new Option<int>("--dim") { Description = "Vector dimension.", DefaultValueFactory = _ => 64 };
         var clusters = new Option<int>("--clusters") { Description = "Aggregated vectors per image (K).", DefaultValueFactory = _ => 16 };
         var searches = new Option<int>("--searches-per-batch") { Description = "Shard searches timed after each batch.", DefaultValueFactory = _ => 4 };
+        var sealRecords = new Option<int?>("--seal-records") { Description = "Seal after this many log records instead of the default (more seals and compactions in a short run)." };
         var command = new Command("shard-write", "Write amplification, search latency during compaction and activation time of one shard.")
         {
-            directory, blob, container, images, batch, dimension, clusters, searches,
+            directory, blob, container, images, batch, dimension, clusters, searches, sealRecords,
         };
         command.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
@@ -41,16 +42,17 @@ internal static class BenchShardWriteCommand
 
             string shard = "write-" + DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + "/shard-000";
             await RunAsync(() => ShardBenchData.Store(dir, connection, r.GetValue(container), shard), r.GetValue(images), r.GetValue(batch),
-                r.GetValue(dimension), r.GetValue(clusters), r.GetValue(searches), ct);
+                r.GetValue(dimension), r.GetValue(clusters), r.GetValue(searches), r.GetValue(sealRecords), ct);
             return 0;
         });
         return command;
     }
 
-    private static async Task RunAsync(Func<IShardStore> openStore, int imageCount, int batchSize, int dimension, int clusters, int searchesPerBatch, CancellationToken ct)
+    private static async Task RunAsync(Func<IShardStore> openStore, int imageCount, int batchSize, int dimension, int clusters, int searchesPerBatch, int? sealRecords, CancellationToken ct)
     {
         ShardLayout layout = ShardBenchData.Layout(dimension);
         var options = new ShardEngineOptions();
+        if (sealRecords is int records) options.SealLogRecords = records;
         var store = new CountingShardStore(openStore());
         long recordBytes = 0;
         int seals = 0;
@@ -98,7 +100,7 @@ internal static class BenchShardWriteCommand
         double activationSeconds = Stopwatch.GetElapsedTime(activation).TotalSeconds;
 
         double fullRewrite = 1 + (seals + 1) / 2.0;
-        Console.WriteLine(FormattableString.Invariant($"shard-write: {imageCount:N0} images (D={dimension}, K={clusters}) in batches of {batchSize:N0}, {recordBytes / (double)imageCount:F0} record bytes per image, {ingestSeconds:F1} s"));
+        Console.WriteLine(FormattableString.Invariant($"shard-write: {imageCount:N0} images (D={dimension}, K={clusters}) in batches of {batchSize:N0}, {recordBytes / (double)imageCount:F0} record bytes per image, {ingestSeconds:F1} s; seal every {options.SealLogRecords:N0} records or {options.SealLogBytes:N0} bytes"));
         Console.WriteLine(FormattableString.Invariant($"  storage writes: log {store.AppendBytes:N0} B, segments {store.CreateBytes:N0} B, manifests {store.ReplaceBytes:N0} B; records {recordBytes:N0} B"));
         Console.WriteLine(FormattableString.Invariant($"  write amplification: {(store.AppendBytes + store.CreateBytes + store.ReplaceBytes) / (double)recordBytes:F2} ({seals} seals, {compactions} compactions, {stats.Segments} segments at the end)"));
         Console.WriteLine(FormattableString.Invariant($"  the same seals rewriting the whole shard each time (the design before the shard engine): 1 + (seals + 1) / 2 = {fullRewrite:F1}"));
