@@ -40,6 +40,10 @@ public sealed record ShardHit(
     [property: Id(3)] int? MatchedCluster,
     [property: Id(4)] RegionMask? Region);
 
+/// <summary>
+/// A shard's size and state. <see cref="Problem"/> is set when the shard refused to start (its stored data is
+/// damaged: the message names the file and offset) and then serves nothing.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("objret.ShardStats")]
 public sealed record ShardStats(
     [property: Id(0)] string ShardKey,
@@ -49,7 +53,11 @@ public sealed record ShardStats(
     [property: Id(4)] int Segments,
     [property: Id(5)] int LogRecords,
     [property: Id(6)] string Silo,
-    [property: Id(7)] ModeMemory? MemoryByMode = null);
+    [property: Id(7)] ModeMemory? MemoryByMode = null,
+    [property: Id(8)] string? Problem = null,
+    [property: Id(9)] long Epoch = 0,
+    [property: Id(10)] long QuarantinedRecords = 0,
+    [property: Id(11)] long LogBytes = 0);
 
 /// <summary>Bytes a shard's index holds per scoring mode (dense is 0 when the index keeps no patches).</summary>
 [GenerateSerializer, Immutable, Alias("objret.ModeMemory")]

@@ -1,6 +1,8 @@
+using ObjectRetrieval.Shards;
+
 namespace ObjectRetrieval.Grains;
 
-/// <summary>When shards seal their write-ahead log into a segment and tidy their memory.</summary>
+/// <summary>When shards seal their write-ahead log into a segment, compact segments and tidy their memory.</summary>
 public sealed class ShardOptions
 {
     public const string SectionName = "Shards";
@@ -13,4 +15,14 @@ public sealed class ShardOptions
 
     /// <summary>Seal once the log holds this many records.</summary>
     public int SealLogRecords { get; set; } = 50_000;
+
+    /// <summary>Size-tiered compaction merges this many adjacent segments of one size tier.</summary>
+    public int CompactionFanIn { get; set; } = 4;
+
+    public ShardEngineOptions ToEngineOptions() => new()
+    {
+        SealLogBytes = SealLogBytes,
+        SealLogRecords = SealLogRecords,
+        CompactionFanIn = CompactionFanIn,
+    };
 }

@@ -12,6 +12,7 @@ using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Encoding;
 using ObjectRetrieval.Encoding.Models;
 using ObjectRetrieval.Gateway;
+using ObjectRetrieval.Grains;
 using ObjectRetrieval.Grains.Placement;
 using ObjectRetrieval.Grains.Storage;
 using ObjectRetrieval.ServiceDefaults;
@@ -63,6 +64,7 @@ public static class ObjectRetrievalHost
         if (options.HasRole(SiloRoles.Index))
         {
             builder.Services.AddHealthChecks().AddCheck<StorageReadyCheck>("index-storage", tags: [ServiceDefaultsExtensions.ReadyTag]);
+            builder.Services.AddHealthChecks().AddCheck<ShardsReadyCheck>("index-shards", tags: [ServiceDefaultsExtensions.ReadyTag]);
         }
 
         configure?.Invoke(builder.Services);
@@ -108,6 +110,18 @@ public static class ObjectRetrievalHost
         }
 
         await app.WaitForShutdownAsync().ConfigureAwait(false);
+    }
+}
+
+/// <summary>Not ready while a shard on this silo refuses to start over damaged stored data: the message names the file and offset.</summary>
+internal sealed class ShardsReadyCheck : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyDictionary<string, string> refused = ShardMetrics.Refused;
+        return Task.FromResult(refused.Count == 0
+            ? HealthCheckResult.Healthy("No shard on this silo refuses to start.")
+            : HealthCheckResult.Unhealthy(string.Join(" ", refused.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}: {r.Value}"))));
     }
 }
 

@@ -30,6 +30,7 @@ public static class SiloHosting
             .Bind(configuration.GetSection(ShardOptions.SectionName))
             .Validate(o => o.MaintenanceInterval > TimeSpan.Zero, $"{ShardOptions.SectionName}:MaintenanceInterval must be positive.")
             .Validate(o => o.SealLogBytes > 0 && o.SealLogRecords > 0, $"{ShardOptions.SectionName}:SealLogBytes and SealLogRecords must be positive.")
+            .Validate(o => o.CompactionFanIn >= 2, $"{ShardOptions.SectionName}:CompactionFanIn must be at least 2.")
             .ValidateOnStart();
         return services;
     }

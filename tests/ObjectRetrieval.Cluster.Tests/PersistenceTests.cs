@@ -3,6 +3,8 @@ using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Core.Representation;
 using ObjectRetrieval.Gateway;
 using ObjectRetrieval.Grains.Storage;
+using ObjectRetrieval.Shards.Records;
+using ObjectRetrieval.Shards.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -119,15 +121,82 @@ public sealed class PersistenceTests
             }
 
             Assert.Contains(explained.Hits, h => h.Region is not null);
+            // Each seal wrote only what changed since the one before: two segments, the second small, and empty logs.
             foreach (ShardStats stats in (await again.StatsAsync(index)).Answers)
             {
-                Assert.Equal((1, 0), (stats.Segments, stats.LogRecords));
+                Assert.Equal((2, 0), (stats.Segments, stats.LogRecords));
             }
         }
         finally
         {
             if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task A_byte_flipped_in_the_middle_of_a_shard_log_refuses_the_shard_with_file_and_offset_in_its_stats_and_keeps_the_file()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "objret-flip-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            IIndexStorage Storage() => new LocalDirectoryIndexStorage(directory);
+            IndexDefinition index = TestData.Definition("flipped", shards: 1);
+            await using (TestClusterHandle first = await TestClusterHandle.StartAsync(1, Storage))
+            {
+                await first.Client.GetGrain<IIndexGrain>(index.Name).CreateAsync(index);
+                ShardFanOut fanOut = FanOutFor(first.Client);
+                ImageRepresentation[] images = TestData.Images(60, seed: 21);
+                for (int batch = 0; batch < 6; batch++) await fanOut.UpsertAsync(index, images[(batch * 10)..((batch + 1) * 10)].Select(EncodedImage.From).ToArray());
+            }
+
+            string log = Directory.EnumerateFiles(Path.Combine(directory, ShardRouting.ShardKey(index.Name, 0)), "wal-*.log").Single(f => new FileInfo(f).Length > 0);
+            byte[] bytes = await File.ReadAllBytesAsync(log);
+            bytes[bytes.Length / 2] ^= 0x01;
+            await File.WriteAllBytesAsync(log, bytes);
+
+            await using TestClusterHandle second = await TestClusterHandle.StartAsync(1, Storage);
+            ShardStats stats = await FanOutFor(second.Client).Shard(index, 0).StatsAsync();
+            Assert.NotNull(stats.Problem);
+            Assert.Contains(log, stats.Problem, StringComparison.Ordinal);
+            Assert.Matches(@"corrupt at byte \d+", stats.Problem);
+            Assert.Equal(0, stats.Images);
+            Assert.Equal(bytes, await File.ReadAllBytesAsync(log));
+            Assert.Contains(ShardRouting.ShardKey(index.Name, 0), ObjectRetrieval.Grains.ShardMetrics.Refused.Keys);
+        }
+        finally
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Two_writers_on_one_blob_prefix_the_second_fences_the_first_and_keeps_every_acknowledged_write()
+    {
+        await using Azurite azurite = await Azurite.StartBlobAsync();
+        var storage = new BlobIndexStorage(new BlobContainerClient(azurite.BlobConnectionString, "fence-" + Guid.NewGuid().ToString("N")[..12]));
+        IndexDefinition index = TestData.Definition("fenced", shards: 1);
+        ObjectRetrieval.Shards.ShardLayout layout = ObjectRetrieval.Grains.IndexShardGrain.LayoutOf(index);
+        Task<ObjectRetrieval.Shards.ShardEngine> OpenAsync() => ObjectRetrieval.Shards.ShardEngine.OpenAsync(
+            storage.OpenShard("fenced/shard-000"), layout, new ObjectRetrieval.Shards.ShardEngineOptions(), ObjectRetrieval.Shards.NoShardEvents.Instance,
+            NullLogger.Instance, TimeProvider.System);
+        ObjectRetrieval.Shards.ShardUpsert[] Batch(int from, int count) =>
+            TestData.Images(from + count, seed: 31)[from..].Select(i => new ObjectRetrieval.Shards.ShardUpsert(i.ImageId, RepresentationSerializer.Serialize(i))).ToArray();
+
+        ObjectRetrieval.Shards.ShardEngine first = await OpenAsync();
+        await first.Writer.UpsertAsync(Batch(0, 10));
+        await first.Writer.SealAsync();
+        await first.Writer.UpsertAsync(Batch(10, 10));
+
+        ObjectRetrieval.Shards.ShardEngine second = await OpenAsync();
+        Assert.Equal(20, second.Reader.ImageCount);
+        await Assert.ThrowsAsync<ObjectRetrieval.Shards.ShardFencedException>(() => first.Writer.UpsertAsync(Batch(20, 5)));
+        await Assert.ThrowsAsync<ObjectRetrieval.Shards.ShardFencedException>(() => first.Writer.SealAsync());
+        await second.Writer.UpsertAsync(Batch(20, 5));
+        await second.Writer.SealAsync();
+
+        ObjectRetrieval.Shards.ShardEngine third = await OpenAsync();
+        Assert.Equal(25, third.Reader.ImageCount);
+        Assert.Equal(3, third.Writer.Epoch);
     }
 
     private static async Task SealAllAsync(ShardFanOut fanOut, IndexDefinition index)
@@ -188,23 +257,23 @@ public sealed class PersistenceTests
         Assert.Equal(live.Order(StringComparer.Ordinal), after.Hits.Select(h => h.ImageId).Order(StringComparer.Ordinal));
         Assert.Equal(before.Hits.Select(h => (h.ImageId, h.Score, h.MatchedCluster)), after.Hits.Select(h => (h.ImageId, h.Score, h.MatchedCluster)));
 
-        // Sealed shards keep one segment and an empty log; the others hold everything in their log.
+        // Shard 1 sealed twice: two segments, each holding what changed since the one before, and an empty log.
         ShardStats sealedShard = await again.Shard(index, 1).StatsAsync();
-        Assert.Equal(1, sealedShard.Segments);
+        Assert.Equal(2, sealedShard.Segments);
         IShardStore store = NewStorage().OpenShard(ShardRouting.ShardKey(index.Name, 1));
-        Assert.Single(await store.ListSegmentsAsync());
+        Assert.Equal(2, (await store.ListAsync()).Count(ShardFileNames.IsSegment));
     }
 
     /// <summary>
-    /// Both stores, directly: a segment larger than a blob block streams back record by record, and a segment whose
-    /// writer fails part way (as a seal does when memory and segment disagree) never appears, so the old one stays newest.
+    /// Both stores, directly: a segment larger than a blob block streams back whole; a segment whose writer fails part
+    /// way never appears; a segment is created only if absent, so a second writer cannot replace or mix into it.
     /// </summary>
     [Fact]
-    public async Task Segments_stream_whole_and_a_failed_write_leaves_no_segment()
+    public async Task Segments_stream_whole_a_failed_write_leaves_no_segment_and_none_is_created_twice()
     {
         await using Azurite azurite = await Azurite.StartBlobAsync();
         string directory = Path.Combine(Path.GetTempPath(), "objret-segments-" + Guid.NewGuid().ToString("N"));
-        byte[][] records = TestData.Images(40, seed: 5).Select(RepresentationSerializer.Serialize).ToArray();
+        byte[][] records = TestData.Images(40, seed: 5).Select(i => ShardRecordFormat.Frame(ShardRecordKind.Upsert, i.ImageId, RepresentationSerializer.Serialize(i))).ToArray();
         int copies = (int)(9_000_000 / records.Sum(r => (long)r.Length)) + 1;
         try
         {
@@ -216,34 +285,29 @@ public sealed class PersistenceTests
             foreach (IIndexStorage storage in storages)
             {
                 IShardStore store = storage.OpenShard("segment-index/shard-000");
-                await store.WriteSegmentAsync(1, async (segment, cancel) =>
+                async Task WriteAsync(Stream segment, CancellationToken cancel)
                 {
                     for (int copy = 0; copy < copies; copy++)
                     {
                         foreach (byte[] record in records) await segment.WriteAsync(record, cancel);
                     }
-                });
-
-                await Assert.ThrowsAsync<InvalidOperationException>(() => store.WriteSegmentAsync(2, async (segment, cancel) =>
-                {
-                    for (int copy = 0; copy < copies; copy++)
-                    {
-                        foreach (byte[] record in records) await segment.WriteAsync(record, cancel);
-                    }
-
-                    throw new InvalidOperationException("The writer gave up.");
-                }));
-
-                Assert.Equal([1L], await store.ListSegmentsAsync());
-                await using Stream data = await store.OpenSegmentAsync(1);
-                int read = 0;
-                while (await RepresentationSerializer.ReadRecordAsync(data) is { } record)
-                {
-                    Assert.Equal(records[read % records.Length], record);
-                    read++;
                 }
 
-                Assert.Equal(copies * records.Length, read);
+                await store.CreateAsync("one.seg", WriteAsync);
+                await Assert.ThrowsAsync<InvalidOperationException>(() => store.CreateAsync("two.seg", async (segment, cancel) =>
+                {
+                    await WriteAsync(segment, cancel);
+                    throw new InvalidOperationException("The writer gave up.");
+                }));
+                await Assert.ThrowsAsync<StorePreconditionException>(() => store.CreateAsync("one.seg", (segment, cancel) => segment.WriteAsync(records[0], cancel).AsTask()));
+
+                Assert.Equal(["one.seg"], (await store.ListAsync()).Where(n => n.EndsWith(".seg", StringComparison.Ordinal)));
+                await using Stream data = await store.OpenReadAsync("one.seg");
+                using var all = new MemoryStream();
+                await data.CopyToAsync(all);
+                LogScan scan = LogScan.Of(all.ToArray());
+                Assert.Equal((-1L, -1L), (scan.TornTailAt, scan.CorruptAt));
+                Assert.Equal(copies * records.Length, scan.Records.Count);
             }
         }
         finally

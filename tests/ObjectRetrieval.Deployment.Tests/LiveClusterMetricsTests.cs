@@ -51,7 +51,16 @@ public sealed partial class LiveClusterMetricsTests(LocalClusterFixture fixture,
 
     /// <summary>Recorded only when a shard misses the search deadline; nothing in the scenario is slow on purpose
     /// (its partial answer comes from a shard that fails). The dashboards read it with <c>or vector(0)</c>.</summary>
-    private static readonly string[] RareEventMetrics = ["objret_search_shard_timeouts_total"];
+    private static readonly string[] RareEventMetrics =
+    [
+        "objret_search_shard_timeouts_total",
+        "objret_shard_seal_duration_seconds",
+        "objret_shard_seal_bytes_total",
+        "objret_shard_compaction_duration_seconds",
+        "objret_shard_compaction_bytes_total",
+        "objret_shard_quarantined_total",
+        "objret_shard_fencing_rejections_total",
+    ];
 
     [Fact]
     public async Task Every_process_passes_promtool_on_our_metrics()

@@ -18,6 +18,6 @@ internal static class CommandCatalog
         yield return GenVectorsCommand.Create();
         yield return GenModelCommand.Create();
         yield return GenScenesCommand.Create();
-        yield return new Command("bench", "Measure speed and quality of the engine's parts.") { BenchIndexCommand.Create(), BenchEncodeCommand.Create(), BenchSearchCommand.Create(), IngestCommand.CreateBench() };
+        yield return new Command("bench", "Measure speed and quality of the engine's parts.") { BenchIndexCommand.Create(), BenchEncodeCommand.Create(), BenchSearchCommand.Create(), IngestCommand.CreateBench(), Shards.BenchShardFaultsCommand.Create(), Shards.BenchShardWriteCommand.Create() };
     }
 }

@@ -1,12 +1,14 @@
 using System.Globalization;
 using System.Text;
+using Azure;
+using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 
 namespace ObjectRetrieval.Grains.Storage;
 
 /// <summary>
 /// Write-only stream that stages what is written as blocks of a block blob and commits them only in
-/// <see cref="CommitAsync"/>. Until then the blob is not there (uncommitted blocks are invisible and the
+/// <see cref="CommitIfAbsentAsync"/>. Until then the blob is not there (uncommitted blocks are invisible and the
 /// service discards them), so a writer that fails or crashes half way leaves no partial blob; unlike the
 /// SDK's write stream, which commits whatever it holds when disposed. Memory holds one block.
 /// </summary>
@@ -14,6 +16,9 @@ internal sealed class BlockStagingStream(BlockBlobClient blob, int blockBytes) :
 {
     private readonly byte[] _block = new byte[blockBytes];
     private readonly List<string> _blockIds = [];
+
+    // Uncommitted blocks of two writers of one blob would mix under equal ids: each writer's ids are its own.
+    private readonly string _writer = Guid.NewGuid().ToString("N");
     private int _filled;
     private long _written;
 
@@ -57,22 +62,23 @@ internal sealed class BlockStagingStream(BlockBlobClient blob, int blockBytes) :
         }
     }
 
-    /// <summary>Nothing to do: full blocks are staged as they fill, and nothing is visible before <see cref="CommitAsync"/>.</summary>
+    /// <summary>Nothing to do: full blocks are staged as they fill, and nothing is visible before <see cref="CommitIfAbsentAsync"/>.</summary>
     public override void Flush()
     {
     }
 
-    /// <summary>Stages the last block and commits the block list: the blob appears, whole, in this call.</summary>
-    public async Task CommitAsync(CancellationToken cancellationToken)
+    /// <summary>Stages the last block and commits the block list if the blob does not exist: it appears, whole, in this call.</summary>
+    public async Task CommitIfAbsentAsync(CancellationToken cancellationToken)
     {
         if (_filled > 0) await StageBlockAsync(cancellationToken).ConfigureAwait(false);
+        var conditions = new BlobRequestConditions { IfNoneMatch = ETag.All };
         if (_blockIds.Count == 0)
         {
-            await blob.UploadAsync(new MemoryStream(), cancellationToken: cancellationToken).ConfigureAwait(false);
+            await blob.UploadAsync(new MemoryStream(), new BlobUploadOptions { Conditions = conditions }, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        await blob.CommitBlockListAsync(_blockIds, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await blob.CommitBlockListAsync(_blockIds, new CommitBlockListOptions { Conditions = conditions }, cancellationToken).ConfigureAwait(false);
     }
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
@@ -100,7 +106,7 @@ internal sealed class BlockStagingStream(BlockBlobClient blob, int blockBytes) :
     // Block ids of one blob must all have the same length.
     private string NextBlockId()
     {
-        string id = Convert.ToBase64String(Encoding.ASCII.GetBytes(_blockIds.Count.ToString("D8", CultureInfo.InvariantCulture)));
+        string id = Convert.ToBase64String(Encoding.ASCII.GetBytes(_writer + _blockIds.Count.ToString("D8", CultureInfo.InvariantCulture)));
         _blockIds.Add(id);
         return id;
     }

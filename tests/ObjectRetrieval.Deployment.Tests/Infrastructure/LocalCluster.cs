@@ -135,12 +135,12 @@ public sealed class LocalCluster : IAsyncDisposable
             Assert.NotEmpty(answer["hits"]!.AsArray());
         }
 
-        // A shard whose newest segment is damaged fails to activate, so it cannot answer: the search is partial.
+        // A shard whose manifest is damaged refuses to start, so it cannot answer: the search is partial.
         await CreateIndexAsync(DamagedIndexName, shards: 2);
         var damagedShard = ShardRouting.ShardKey(DamagedIndexName, 1);
         var shardDirectory = Path.Combine(StorageDirectory, damagedShard);
         Directory.CreateDirectory(shardDirectory);
-        await File.WriteAllBytesAsync(Path.Combine(shardDirectory, "segment-000000000000.seg"), "not a segment"u8.ToArray());
+        await File.WriteAllBytesAsync(Path.Combine(shardDirectory, "manifest.json"), "not a manifest"u8.ToArray());
         var partial = await SearchAsync(DamagedIndexName, "red", "global");
         Assert.True((bool)partial["partial"]!, $"the search on the damaged index was not partial: {partial}");
         Assert.Contains(damagedShard, partial["missingShards"]!.AsArray().Select(s => (string?)s));

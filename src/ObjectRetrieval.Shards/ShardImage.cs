@@ -1,7 +1,6 @@
-using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Core.Representation;
 
-namespace ObjectRetrieval.Grains;
+namespace ObjectRetrieval.Shards;
 
 /// <summary>
 /// What a shard keeps in memory about one image beside its codes in the vector indexes: where it came from,
@@ -84,13 +83,13 @@ public sealed class ShardImage
         return new ShardImage(image.SourceUri, metadata, image.GridWidth, image.GridHeight, image.CentroidCount, image.Assignment);
     }
 
-    /// <summary>The matched cluster's patches on the whole-image grid (tile patches, if any, follow the grid and are left out).</summary>
-    public RegionMask RegionOf(int cluster)
+    /// <summary>The matched cluster's patches, one byte (0 or 1) per cell, row-major on the whole-image grid (tile patches, if any, follow the grid and are left out).</summary>
+    public byte[] RegionOf(int cluster)
     {
         int cells = Math.Min(GridWidth * GridHeight, Assignment.Length);
         var mask = new byte[cells];
         for (int i = 0; i < cells; i++) mask[i] = Assignment[i] == cluster ? (byte)1 : (byte)0;
-        return new RegionMask(GridWidth, GridHeight, mask);
+        return mask;
     }
 
     /// <summary>Same convention as the vector indexes' id table.</summary>

@@ -1,16 +1,15 @@
-using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Core.Index;
 using ObjectRetrieval.Core.Representation;
 
-namespace ObjectRetrieval.Grains;
+namespace ObjectRetrieval.Shards;
 
 /// <summary>
-/// The in-memory side of one shard, free of Orleans: one vector index per scoring mode the index definition
-/// serves, a slim record per live image (for explanations and lookups), and the full representations of the
-/// images upserted since the newest segment was sealed, which the next seal writes out. Images already in
-/// that segment keep no vectors outside the indexes: sealing reads them back from it.
+/// The in-memory side of one shard: one vector index per scoring mode the layout serves, a slim record per live
+/// image (for explanations and lookups), and what changed since the last seal — the full representations of the
+/// images upserted since and the ids deleted since — which the next seal writes out as a new segment. Images
+/// already in segments keep no vectors outside the indexes.
 /// Cluster mode stores the centroids followed by the global vector, so an ordinal below the centroid count names a cluster.
-/// Not thread-safe: the grain's single-threaded turns serialise access.
+/// Not thread-safe: the shard's writer serialises access.
 /// </summary>
 public sealed class ShardContents
 {
@@ -22,13 +21,14 @@ public sealed class ShardContents
 
     private readonly Dictionary<string, ShardImage> _images = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ImageRepresentation> _unsealed = new(StringComparer.Ordinal);
-    private readonly IndexDefinition _definition;
+    private readonly HashSet<string> _deletedSinceSeal = new(StringComparer.Ordinal);
+    private readonly ShardLayout _definition;
     private readonly ModeIndex _global;
     private readonly ModeIndex _cluster;
     private readonly ModeIndex? _dense;
     private long _imageBytes;
 
-    public ShardContents(IndexDefinition definition)
+    public ShardContents(ShardLayout definition)
     {
         _definition = definition;
         _global = new ModeIndex(definition, ScoringMode.Global, useIvf: false);
@@ -44,10 +44,16 @@ public sealed class ShardContents
     public long MemoryBytes => _cluster.Reader.MemoryBytes + _global.Reader.MemoryBytes + (_dense?.Reader.MemoryBytes ?? 0) + _imageBytes;
 
     /// <summary>The vector indexes' memory by scoring mode.</summary>
-    public ModeMemory MemoryByMode => new(_global.Reader.MemoryBytes, _cluster.Reader.MemoryBytes, _dense?.Reader.MemoryBytes ?? 0);
+    public (long Global, long Cluster, long Dense) MemoryByMode => (_global.Reader.MemoryBytes, _cluster.Reader.MemoryBytes, _dense?.Reader.MemoryBytes ?? 0);
 
     /// <summary>Images upserted since the newest segment was sealed (bounded by the seal thresholds), in full.</summary>
     public IReadOnlyCollection<ImageRepresentation> Unsealed => _unsealed.Values;
+
+    /// <summary>Images deleted since the last seal that an older segment may still hold: the next seal writes their tombstones.</summary>
+    public IReadOnlyCollection<string> DeletedSinceSeal => _deletedSinceSeal;
+
+    /// <summary>Whether anything changed since the last seal.</summary>
+    public bool HasChanges => _unsealed.Count > 0 || _deletedSinceSeal.Count > 0;
 
     public ShardImage? Find(string imageId) => _images.GetValueOrDefault(imageId);
 
@@ -55,32 +61,49 @@ public sealed class ShardContents
 
     public IReadOnlyDictionary<string, string>? MetadataOf(string imageId) => _images.TryGetValue(imageId, out ShardImage? image) ? image.Metadata : null;
 
-    /// <summary>Whether the newest segment's record of the image is still the live one: neither deleted nor replaced since.</summary>
-    public bool IsCurrentInSegment(string imageId) => _images.ContainsKey(imageId) && !_unsealed.ContainsKey(imageId);
-
-    /// <summary>Why the representation cannot go into this index, or null.</summary>
-    public string? Problem(ImageRepresentation image)
+    /// <summary>A new or replaced image: kept in full until the next seal writes it into a segment.</summary>
+    public void Upsert(ImageRepresentation image)
     {
-        if (image.Dimension != _definition.Dimension) return $"Image '{image.ImageId}' has dimension {image.Dimension}; index '{_definition.Name}' holds {_definition.Dimension}.";
-        if (image.CentroidCount < 1) return $"Image '{image.ImageId}' has no aggregated vectors.";
-        if (_definition.KeepDense && image.DensePatches is null) return $"Index '{_definition.Name}' keeps dense patches but image '{image.ImageId}' has none.";
-        return null;
+        _deletedSinceSeal.Remove(image.ImageId);
+        Add(image, unsealed: true);
     }
 
-    /// <summary>A new or replaced image: kept in full until the next seal writes it into a segment.</summary>
-    public void Upsert(ImageRepresentation image) => Add(image, unsealed: true);
-
-    /// <summary>An image read back from the newest segment: only its codes and slim record stay in memory.</summary>
+    /// <summary>An image read back from a segment: only its codes and slim record stay in memory.</summary>
     public void Restore(ImageRepresentation image) => Add(image, unsealed: false);
 
-    /// <summary>The newest segment now holds every unsealed image: their full representations can go.</summary>
-    public void MarkSealed()
+    /// <summary>A delete since the last seal: the next seal writes its tombstone.</summary>
+    public bool Delete(string imageId)
     {
-        foreach (ImageRepresentation image in _unsealed.Values) _imageBytes -= UnsealedBytes(image);
-        _unsealed.Clear();
+        if (!Remove(imageId)) return false;
+        _deletedSinceSeal.Add(imageId);
+        return true;
     }
 
-    public bool Delete(string imageId)
+    /// <summary>A tombstone read back from a segment: already sealed.</summary>
+    public void RestoreDelete(string imageId) => Remove(imageId);
+
+    /// <summary>
+    /// A segment now holds the given changes: their full representations can go. Only those: an image upserted
+    /// again while the segment was written stays unsealed.
+    /// </summary>
+    public void MarkSealed(IReadOnlyCollection<ImageRepresentation> sealedImages, IReadOnlyCollection<string> sealedDeletes)
+    {
+        foreach (ImageRepresentation image in sealedImages)
+        {
+            if (_unsealed.TryGetValue(image.ImageId, out ImageRepresentation? current) && ReferenceEquals(current, image))
+            {
+                _unsealed.Remove(image.ImageId);
+                _imageBytes -= UnsealedBytes(image);
+            }
+        }
+
+        foreach (string id in sealedDeletes)
+        {
+            if (!_images.ContainsKey(id)) _deletedSinceSeal.Remove(id);
+        }
+    }
+
+    private bool Remove(string imageId)
     {
         if (!Forget(imageId)) return false;
         _global.Writer.Delete(imageId);
@@ -89,29 +112,24 @@ public sealed class ShardContents
         return true;
     }
 
-    public IReadOnlyList<ShardHit> Search(ShardQuery query)
+    public IReadOnlyList<ShardMatch> Search(ShardSearch query)
     {
         ModeIndex index = query.Mode switch
         {
             ScoringMode.Global => _global,
             ScoringMode.Cluster => _cluster,
-            ScoringMode.Dense => _dense ?? throw new ArgumentException($"Index '{_definition.Name}' does not keep dense patches; dense mode is unavailable."),
+            ScoringMode.Dense => _dense ?? throw new ArgumentException($"Index '{_definition.IndexName}' does not keep dense patches; dense mode is unavailable."),
             _ => throw new ArgumentOutOfRangeException(nameof(query), query.Mode, "Unknown scoring mode."),
         };
         var options = new SearchOptions(query.NProbe ?? _definition.Ivf?.DefaultNProbe ?? SearchOptions.Default.NProbe);
         IReadOnlyList<SearchHit> hits = index.Reader.Search(query.Vector, query.K, options);
-        var result = new ShardHit[hits.Count];
+        var result = new ShardMatch[hits.Count];
         for (int i = 0; i < hits.Count; i++)
         {
             SearchHit hit = hits[i];
             ShardImage image = _images[hit.ImageId];
             bool isCluster = ModeVectors.IsCluster(image.CentroidCount, query.Mode, hit.VectorOrdinal);
-            result[i] = new ShardHit(
-                hit.ImageId,
-                image.SourceUri,
-                hit.Score,
-                isCluster ? hit.VectorOrdinal : null,
-                query.Explain && isCluster ? image.RegionOf(hit.VectorOrdinal) : null);
+            result[i] = new ShardMatch(hit.ImageId, image, hit.Score, isCluster ? hit.VectorOrdinal : null);
         }
 
         return result;
@@ -169,7 +187,7 @@ public sealed class ShardContents
         private readonly FlatVectorIndex? _flat;
         private readonly IvfVectorIndex? _ivf;
 
-        public ModeIndex(IndexDefinition definition, ScoringMode mode, bool useIvf)
+        public ModeIndex(ShardLayout definition, ScoringMode mode, bool useIvf)
         {
             _mode = mode;
             if (useIvf && definition.Ivf is { } ivf)
@@ -192,7 +210,7 @@ public sealed class ShardContents
             Writer.Upsert(image.ImageId, vectors, count);
         }
 
-        public bool Maintain(IvfSettings? ivf)
+        public bool Maintain(ShardIvf? ivf)
         {
             bool changed = false;
             long dead = _flat?.DeadVectorCount ?? _ivf!.DeadVectorCount;
