@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Routing;
 using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Core.Aggregation;
 using ObjectRetrieval.Core.Index;
+using ObjectRetrieval.Gateway.Security;
+using Microsoft.Extensions.Options;
 
 namespace ObjectRetrieval.Gateway.Api;
 
@@ -11,14 +13,25 @@ public static class IndexesApi
 {
     public static IEndpointRouteBuilder MapIndexesApi(this IEndpointRouteBuilder api)
     {
-        api.MapPost("/indexes", CreateAsync).WithName("CreateIndex").WithSummary("Creates an index (idempotent for the same definition).");
-        api.MapGet("/indexes/{name}", GetAsync).WithName("GetIndex").WithSummary("An index's definition and statistics, in total and per shard.");
+        api.MapPost("/indexes", CreateAsync).RequireAuthorization(ApiPolicies.Admin).WithName("CreateIndex").WithSummary("Creates an index (idempotent for the same definition).");
+        api.MapGet("/indexes/{name}", GetAsync).RequireAuthorization(ApiPolicies.Read).WithName("GetIndex").WithSummary("An index's definition and statistics, in total and per shard.");
         return api;
     }
 
     public static async Task<Results<Created<IndexDefinitionResponse>, Ok<IndexDefinitionResponse>, ProblemHttpResult>> CreateAsync(
-        CreateIndexRequest request, IndexCatalog catalog, QueryEmbeddingCache embeddings)
+        CreateIndexRequest request, IndexCatalog catalog, QueryEmbeddingCache embeddings, IOptions<GatewayOptions> options)
     {
+        QuotaSettings quotas = options.Value.Quotas;
+        if (request.Shards > quotas.MaxShardsPerIndex)
+        {
+            return Problems.QuotaExceeded($"An index may have at most {quotas.MaxShardsPerIndex} shards ({GatewayOptions.SectionName}:Quotas:MaxShardsPerIndex); {request.Shards} were asked for.");
+        }
+
+        if (request.Ivf is { } asked && asked.ListCount > quotas.MaxIvfLists)
+        {
+            return Problems.QuotaExceeded($"An index may have at most {quotas.MaxIvfLists} IVF lists ({GatewayOptions.SectionName}:Quotas:MaxIvfLists); {asked.ListCount} were asked for.");
+        }
+
         if (!Enum.TryParse(request.Codec, ignoreCase: true, out VectorCodecKind codec) || !Enum.IsDefined(codec))
         {
             return Problems.BadRequest("Unknown codec", $"Codec '{request.Codec}' is not one of: int8, float16, float32.");
