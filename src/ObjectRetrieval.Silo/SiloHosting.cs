@@ -57,6 +57,7 @@ public static class SiloHosting
 
         // A search is one trace across the gateway and the shards it calls (when tracing is on, see ServiceDefaults).
         silo.AddActivityPropagation();
+        silo.UseClusterTls(options.Tls);
         silo.AddSiloRoles(options.Roles);
         silo.Services.AddIndexStorage(options.Storage);
         silo.Services.AddShardOptions(configuration);
@@ -83,6 +84,7 @@ public static class SiloHosting
         }
 
         client.AddActivityPropagation();
+        client.UseClusterTls(options.Tls);
         return client;
     }
 
