@@ -20,7 +20,7 @@ public sealed class HostileInputTests(SecurityFixture fixture)
         { "GET", $"/api/v1/indexes/{Index}", "reader" },
         { "POST", $"/api/v1/indexes/{Index}/search", "reader" },
         { "POST", $"/api/v1/indexes/{Index}/images", "writer" },
-        { "DELETE", $"/api/v1/indexes/{Index}/images/plain", "writer" },
+        { "DELETE", $"/api/v1/indexes/{Index}/images/never-stored", "writer" },
         { "GET", $"/api/v1/indexes/{Index}/images/plain/content", "reader" },
         { "POST", $"/api/v1/indexes/{Index}/ingest-jobs", "writer" },
         { "GET", "/api/v1/ingest-jobs/some-job", "writer" },
