@@ -17,6 +17,14 @@ public sealed class IndexCatalog(IGrainFactory grains)
         return definition;
     }
 
+    /// <summary>Deletes the index; other gateways' cached definitions lapse when they restart (their shard calls then fail to activate).</summary>
+    public async Task<bool> DeleteAsync(string name)
+    {
+        bool deleted = await grains.GetGrain<IIndexGrain>(name).DeleteAsync().ConfigureAwait(false);
+        _known.TryRemove(name, out _);
+        return deleted;
+    }
+
     public async Task<IndexCreation> CreateAsync(IndexDefinition definition)
     {
         IndexCreation outcome = await grains.GetGrain<IIndexGrain>(definition.Name).CreateAsync(definition).ConfigureAwait(false);

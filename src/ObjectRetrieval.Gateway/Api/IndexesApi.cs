@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using ObjectRetrieval.Abstractions;
+using ObjectRetrieval.Abstractions.Ingest;
 using ObjectRetrieval.Core.Aggregation;
 using ObjectRetrieval.Core.Index;
 using ObjectRetrieval.Gateway.Security;
@@ -14,6 +15,8 @@ public static class IndexesApi
     public static IEndpointRouteBuilder MapIndexesApi(this IEndpointRouteBuilder api)
     {
         api.MapPost("/indexes", CreateAsync).RequireAuthorization(ApiPolicies.Admin).WithName("CreateIndex").WithSummary("Creates an index (idempotent for the same definition).");
+        api.MapDelete("/indexes/{name}", DeleteAsync).RequireAuthorization(ApiPolicies.Admin).WithName("DeleteIndex")
+            .WithSummary("Deletes an index: cancels its unfinished ingest jobs, deactivates its shards, removes its storage.");
         api.MapGet("/indexes/{name}", GetAsync).RequireAuthorization(ApiPolicies.Read).WithName("GetIndex").WithSummary("An index's definition and statistics, in total and per shard.");
         return api;
     }
@@ -75,6 +78,21 @@ public static class IndexesApi
             stats.Answers.Select(s => new ShardStatsResponse(s.ShardKey, s.Images, s.Vectors, s.MemoryBytes, s.Segments, s.LogRecords, s.Silo, s.MemoryByMode)).ToArray(),
             stats.Partial,
             stats.MissingShards));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, IndexCatalog catalog, IGrainFactory grains)
+    {
+        if (!IndexDefinition.IsValidName(name) || await catalog.FindAsync(name) is null) return Problems.UnknownIndex(name);
+
+        // Jobs writing into the index stop first, so none upserts into shards that are going away.
+        IIngestJobRegistryGrain registry = grains.GetGrain<IIngestJobRegistryGrain>(IIngestJobRegistryGrain.Key);
+        foreach (string jobId in await registry.ListAsync())
+        {
+            IIngestJobGrain job = grains.GetGrain<IIngestJobGrain>(jobId);
+            if (await job.StatusAsync() is { } status && status.Index == name && !status.IsFinished && status.Phase != IngestJobPhase.Cancelling) await job.CancelAsync();
+        }
+
+        return await catalog.DeleteAsync(name) ? TypedResults.NoContent() : Problems.UnknownIndex(name);
     }
 
     internal static IndexDefinitionResponse ToResponse(IndexDefinition d) => new(

@@ -46,6 +46,9 @@ public interface IIndexStorage
 
     /// <summary>Checks that the storage answers (readiness).</summary>
     Task ProbeAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the index's definition and every shard's segments and logs; an index that does not exist is no error.</summary>
+    Task DeleteIndexAsync(string indexName, CancellationToken cancellationToken = default);
 }
 
 /// <summary>File and blob names shared by both implementations, so a directory can be copied into a container as is.</summary>

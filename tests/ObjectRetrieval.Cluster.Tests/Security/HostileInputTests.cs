@@ -17,6 +17,7 @@ public sealed class HostileInputTests(SecurityFixture fixture)
     public static TheoryData<string, string, string> Routes => new()
     {
         { "POST", "/api/v1/indexes", "admin" },
+        { "DELETE", "/api/v1/indexes/no-such-index-to-delete", "admin" },
         { "GET", $"/api/v1/indexes/{Index}", "reader" },
         { "POST", $"/api/v1/indexes/{Index}/search", "reader" },
         { "POST", $"/api/v1/indexes/{Index}/images", "writer" },
@@ -288,6 +289,31 @@ public sealed class HostileInputTests(SecurityFixture fixture)
         detail = await AssertProblemAsync(await admin.PostAsJsonAsync("/api/v1/indexes", new { name = "sec-lists", shards = 2, ivf = new { listCount = 1_000_000 } }), HttpStatusCode.BadRequest);
         Assert.Contains("MaxIvfLists", detail, StringComparison.Ordinal);
         Assert.Null(await fixture.Handle.Client.GetGrain<IIndexGrain>("sec-huge").GetDefinitionAsync());
+    }
+
+    [Fact]
+    public async Task Deleting_an_index_needs_admin_and_frees_its_shards_storage_and_definition()
+    {
+        using HttpClient admin = fixture.Client(TestApiKeys.Admin);
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/v1/indexes", new { name = "sec-deleted", shards = 3, clusters = TestData.Clusters })).StatusCode);
+        IndexDefinition index = (await fixture.Handle.Client.GetGrain<IIndexGrain>("sec-deleted").GetDefinitionAsync())!;
+        Assert.Equal(12, await fixture.Gateway.FanOut.UpsertAsync(index, TestData.Images(12, seed: 77).Select(EncodedImage.From).ToArray()));
+        string directory = Path.Combine(fixture.StorageDirectory, "sec-deleted");
+        Assert.True(Directory.Exists(directory));
+
+        using HttpClient writer = fixture.Client(TestApiKeys.Writer);
+        await AssertProblemAsync(await writer.DeleteAsync("/api/v1/indexes/sec-deleted"), HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync("/api/v1/indexes/sec-deleted")).StatusCode);
+
+        Assert.False(Directory.Exists(directory), "The index's storage is still there.");
+        Assert.Null(await fixture.Handle.Client.GetGrain<IIndexGrain>("sec-deleted").GetDefinitionAsync());
+        await AssertProblemAsync(await admin.GetAsync("/api/v1/indexes/sec-deleted"), HttpStatusCode.NotFound);
+        await AssertProblemAsync(await admin.DeleteAsync("/api/v1/indexes/sec-deleted"), HttpStatusCode.NotFound);
+
+        // The name is free again, and the new index starts empty.
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/v1/indexes", new { name = "sec-deleted", shards = 2, clusters = TestData.Clusters })).StatusCode);
+        JsonElement stats = await admin.GetFromJsonAsync<JsonElement>("/api/v1/indexes/sec-deleted");
+        Assert.Equal(0, stats.GetProperty("images").GetInt32());
     }
 
     [Fact]

@@ -44,6 +44,9 @@ public sealed class SecurityFixture : IAsyncLifetime
 
     public PixelBudget Budget { get; } = new(PixelBudgetPixels);
 
+    /// <summary>The shards' local-directory storage.</summary>
+    public string StorageDirectory => Path.Combine(_root, "index");
+
     public TestClusterHandle Handle { get; private set; } = null!;
 
     public TestGateway Gateway { get; private set; } = null!;
@@ -63,7 +66,7 @@ public sealed class SecurityFixture : IAsyncLifetime
         File.CreateSymbolicLink(Path.Combine(Allowed, "escape.png"), Path.Combine(Outside, "secret.png"));
         Directory.CreateSymbolicLink(Path.Combine(Allowed, "etc"), "/etc");
 
-        string storage = Path.Combine(_root, "index");
+        string storage = StorageDirectory;
         IConfiguration none = new ConfigurationBuilder().Build();
         Handle = await TestClusterHandle.StartAsync(1, () => new LocalDirectoryIndexStorage(storage), configureSilo: silo =>
         {

@@ -135,6 +135,8 @@ public sealed class IngestFixture : IAsyncLifetime
             if (roles.Contains(SiloRoles.Encoder))
             {
                 orleans.Services.AddSingleton<IImageEncoderService>(sp => new ImageTowerEncoderService(model, sp.GetRequiredService<ILoggerFactory>()));
+                orleans.Services.AddSingleton<IIngestImageEncoder>(sp =>
+                    new PoisonOnNameEncoder(new SharedIngestImageEncoder((ImageTowerEncoderService)sp.GetRequiredService<IImageEncoderService>())));
             }
 
             orleans.AddObjectRetrievalIngest(configuration, new StorageSettings { Kind = StorageKind.Directory, Directory = IndexDirectory });
@@ -159,4 +161,21 @@ public sealed class IngestFixture : IAsyncLifetime
 public sealed class IngestCollection : ICollectionFixture<IngestFixture>
 {
     public const string Name = "ingest";
+}
+
+/// <summary>
+/// The silo's real ingest encoder, except that an image whose id contains <see cref="Marker"/> throws an
+/// unexpected exception every time, as a decoder that crashes on one crafted file would.
+/// </summary>
+internal sealed class PoisonOnNameEncoder(IIngestImageEncoder inner) : IIngestImageEncoder
+{
+    public const string Marker = "poison";
+
+    public int Dimension => inner.Dimension;
+
+    public Task<ObjectRetrieval.Core.Representation.ImageRepresentation> EncodeAsync(
+        IngestImage image, ObjectRetrieval.Core.Aggregation.AggregationOptions aggregation, bool keepDensePatches, CancellationToken cancellationToken) =>
+        image.ImageId.Contains(Marker, StringComparison.Ordinal)
+            ? throw new InvalidOperationException("The decoder crashed on this file.")
+            : inner.EncodeAsync(image, aggregation, keepDensePatches, cancellationToken);
 }
