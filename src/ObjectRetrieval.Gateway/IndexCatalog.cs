@@ -21,9 +21,12 @@ public sealed class IndexCatalog(IGrainFactory grains)
     public async Task<bool> DeleteAsync(string name)
     {
         bool deleted = await grains.GetGrain<IIndexGrain>(name).DeleteAsync().ConfigureAwait(false);
-        _known.TryRemove(name, out _);
+        Forget(name);
         return deleted;
     }
+
+    /// <summary>Drops a cached definition (the index was deleted, possibly through another gateway).</summary>
+    public void Forget(string name) => _known.TryRemove(name, out _);
 
     public async Task<IndexCreation> CreateAsync(IndexDefinition definition)
     {

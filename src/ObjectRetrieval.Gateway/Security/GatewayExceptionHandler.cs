@@ -1,5 +1,8 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using ObjectRetrieval.Abstractions;
 
 namespace ObjectRetrieval.Gateway.Security;
 
@@ -33,8 +36,29 @@ internal sealed class GatewayExceptionHandler : IExceptionHandler
                 await WriteAsync(context, StatusCodes.Status400BadRequest, "Malformed JSON", json.Message);
                 return true;
             default:
-                return false;
+                return await IndexDeletedMeanwhileAsync(context);
         }
+    }
+
+    /// <summary>
+    /// A call that failed because its index was deleted while it ran (its shards no longer activate) is a 404 for
+    /// that index, not a server error; the index is dropped from this gateway's catalog.
+    /// </summary>
+    private static async Task<bool> IndexDeletedMeanwhileAsync(HttpContext context)
+    {
+        if (context.GetRouteValue("name") is not string name || !IndexDefinition.IsValidName(name)) return false;
+        try
+        {
+            if (await context.RequestServices.GetRequiredService<IGrainFactory>().GetGrain<IIndexGrain>(name).GetDefinitionAsync() is not null) return false;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return false;
+        }
+
+        context.RequestServices.GetRequiredService<IndexCatalog>().Forget(name);
+        await WriteAsync(context, StatusCodes.Status404NotFound, "Unknown index", $"There is no index named '{name}'.");
+        return true;
     }
 
     private static Task WriteAsync(HttpContext context, int status, string title, string detail)

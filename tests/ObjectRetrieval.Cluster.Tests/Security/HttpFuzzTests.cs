@@ -93,7 +93,9 @@ public sealed class HttpFuzzTests(SecurityFixture fixture, ITestOutputHelper out
             7 => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/indexes/{Pick(r, index, SecurityFixture.ImagesIndex)}/images/{Pick(r, id, "plain", "through-link", "text-file", "outside")}/content"),
             8 => new HttpRequestMessage(HttpMethod.Post, $"/api/v1/indexes/{writable}/ingest-jobs") { Content = Json(r, IngestBody(r)) },
             9 => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/ingest-jobs/{job}{Pick(r, "", "/failures", $"/failures?offset={r.Next(-5, 50)}&limit={r.Next(-5, 2000)}")}"),
-            10 => new HttpRequestMessage(HttpMethod.Post, $"/api/v1/ingest-jobs/{job}/{Pick(r, "cancel", "pause", "resume", "explode")}"),
+            10 => r.Next(4) == 0
+                ? new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/indexes/{Pick(r, "fz-new-" + r.Next(3), "no-such-index", "..", new string('d', 300))}")
+                : new HttpRequestMessage(HttpMethod.Post, $"/api/v1/ingest-jobs/{job}/{Pick(r, "cancel", "pause", "resume", "explode")}"),
             _ => new HttpRequestMessage(new HttpMethod(Pick(r, "GET", "PUT", "PATCH", "OPTIONS", "HEAD", "DELETE")), Pick(r, "/", "/openapi/v1.json", "/api/v1", "/api/v1/indexes", $"/api/v1/indexes/{index}/nothing", "/metrics/../api/v1/indexes", "/%00")),
         };
 
