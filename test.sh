@@ -30,6 +30,20 @@ fi
 echo "== build"
 dotnet build ObjectRetrieval.sln -c Release -warnaserror
 
+echo "== vulnerable packages"
+# Every package, direct or transitive, against the advisories NuGet knows; any finding fails the run.
+vulnerable="$(dotnet list ObjectRetrieval.sln package --vulnerable --include-transitive 2>&1)"
+echo "$vulnerable" | grep -E "has the following vulnerable packages|Critical|High|Moderate|Low" || true
+if echo "$vulnerable" | grep -q "has the following vulnerable packages"; then
+  echo "vulnerable packages found (above): update them in Directory.Packages.props" >&2
+  exit 1
+fi
+if echo "$vulnerable" | grep -qiE "error|unable to"; then
+  echo "$vulnerable" >&2
+  echo "the vulnerability check could not run" >&2
+  exit 1
+fi
+
 echo "== tests"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

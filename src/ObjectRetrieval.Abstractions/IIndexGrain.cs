@@ -25,4 +25,8 @@ public interface IIndexGrain : IGrainWithStringKey
     /// <summary>Null when no index of this name was created. Interleaves: shards call it while they activate.</summary>
     [AlwaysInterleave, Alias("GetDefinition")]
     Task<IndexDefinition?> GetDefinitionAsync();
+
+    /// <summary>Deactivates the index's shards and deletes its definition and storage; false when there was no such index.</summary>
+    [Alias("Delete")]
+    Task<bool> DeleteAsync();
 }

@@ -5,6 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Gateway.Api;
+using ObjectRetrieval.Gateway.Security;
+using Microsoft.Extensions.Options;
 using ObjectRetrieval.ServiceDefaults;
 
 namespace ObjectRetrieval.Gateway;
@@ -19,8 +21,10 @@ public static class GatewayServices
     {
         services.AddOptions<GatewayOptions>()
             .Bind(configuration.GetSection(GatewayOptions.SectionName))
-            .Validate(o => o.ShardDeadline > TimeSpan.Zero, $"{GatewayOptions.SectionName}:ShardDeadline must be positive.")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        services.AddSingleton(sp => new FileRoots(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.FileRoots));
+        services.AddGatewaySecurity();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IndexCatalog>();
         services.AddSingleton<ShardFanOut>();
@@ -33,19 +37,21 @@ public static class GatewayServices
 
     /// <summary>
     /// /api/v1 endpoints, /openapi/v1.json and the search page at /. Health and /metrics come from
-    /// <see cref="ServiceDefaultsExtensions.MapServiceDefaults{TEndpoints}"/>, as on every process.
+    /// <see cref="ServiceDefaultsExtensions.MapServiceDefaults{TEndpoints}"/>, as on every process. Every endpoint
+    /// needs an API key (the page itself is static and asks for one), each group the role its policy names.
     /// </summary>
     public static WebApplication MapObjectRetrievalGateway(this WebApplication app)
     {
         // Problem details for every error: exceptions, and bodies that do not bind (malformed JSON).
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseGatewaySecurity();
         RouteGroupBuilder api = app.MapGroup("/api/v1");
         api.MapIndexesApi();
         api.MapSearchApi();
         api.MapImagesApi();
         api.MapIngestApi();
-        app.MapOpenApi();
+        app.MapOpenApi().RequireAuthorization(ApiPolicies.Read);
         app.MapWebPage();
         return app;
     }

@@ -17,6 +17,17 @@ public sealed class IndexCatalog(IGrainFactory grains)
         return definition;
     }
 
+    /// <summary>Deletes the index; other gateways' cached definitions lapse when they restart (their shard calls then fail to activate).</summary>
+    public async Task<bool> DeleteAsync(string name)
+    {
+        bool deleted = await grains.GetGrain<IIndexGrain>(name).DeleteAsync().ConfigureAwait(false);
+        Forget(name);
+        return deleted;
+    }
+
+    /// <summary>Drops a cached definition (the index was deleted, possibly through another gateway).</summary>
+    public void Forget(string name) => _known.TryRemove(name, out _);
+
     public async Task<IndexCreation> CreateAsync(IndexDefinition definition)
     {
         IndexCreation outcome = await grains.GetGrain<IIndexGrain>(definition.Name).CreateAsync(definition).ConfigureAwait(false);

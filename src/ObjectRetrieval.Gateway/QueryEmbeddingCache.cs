@@ -1,15 +1,21 @@
 using Microsoft.Extensions.Options;
 using ObjectRetrieval.Abstractions;
+using ObjectRetrieval.Gateway.Security;
 
 namespace ObjectRetrieval.Gateway;
 
-/// <summary>An LRU cache of query vectors in front of the text tower; vectors are shared read-only.</summary>
+/// <summary>
+/// An LRU cache of query vectors in front of the text tower; vectors are shared read-only. Misses run the tower
+/// under bounded concurrency: one that cannot start within the queue timeout is refused (503), not queued forever.
+/// </summary>
 public sealed class QueryEmbeddingCache(IQueryEmbedder embedder, IOptions<GatewayOptions> options)
 {
     private readonly Dictionary<string, LinkedListNode<(string Query, float[] Vector)>> _entries = new(StringComparer.Ordinal);
     private readonly LinkedList<(string Query, float[] Vector)> _recency = new();
     private readonly Lock _gate = new();
     private readonly int _capacity = Math.Max(1, options.Value.QueryCacheEntries);
+    private readonly SemaphoreSlim _tower = new(Math.Max(1, options.Value.TextTowerConcurrency));
+    private readonly TimeSpan _towerQueueTimeout = options.Value.TextTowerQueueTimeout;
 
     public long Hits { get; private set; }
 
@@ -36,7 +42,21 @@ public sealed class QueryEmbeddingCache(IQueryEmbedder embedder, IOptions<Gatewa
 
         SearchMetrics.RecordQueryCacheLookup(hit: false);
 
-        float[] vector = await embedder.EmbedAsync(key, cancellationToken).ConfigureAwait(false);
+        if (!await _tower.WaitAsync(_towerQueueTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            throw new AdmissionRejectedException("text tower", _towerQueueTimeout);
+        }
+
+        float[] vector;
+        try
+        {
+            vector = await embedder.EmbedAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _tower.Release();
+        }
+
         lock (_gate)
         {
             if (!_entries.ContainsKey(key))

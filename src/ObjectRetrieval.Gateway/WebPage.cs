@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 
@@ -20,7 +21,10 @@ public static class WebPage
         app.MapGet("/", () => TypedResults.Bytes(Page.Value, "text/html; charset=utf-8"))
             .WithName("WebPage")
             .WithSummary("The search page: query box, result grid with thumbnails and matched-region overlays.")
-            .ExcludeFromDescription();
+            .ExcludeFromDescription()
+
+            // Static HTML with no data in it: the browser cannot send a key when it navigates; the page's own calls do.
+            .AllowAnonymous();
         return app;
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
+using Orleans.Core.Internal;
 using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Grains.Placement;
 using ObjectRetrieval.Grains.Storage;
@@ -40,4 +41,28 @@ public sealed class IndexGrain(IIndexStorage storage, ILogger<IndexGrain> logger
     }
 
     public Task<IndexDefinition?> GetDefinitionAsync() => Task.FromResult(_definition);
+
+    public async Task<bool> DeleteAsync()
+    {
+        if (_definition is not { } definition) return false;
+
+        // Shards drop their memory first; once the definition is gone none can activate again, then the files go.
+        await Task.WhenAll(Enumerable.Range(0, definition.ShardCount).Select(async shard =>
+        {
+            string key = ShardRouting.ShardKey(definition.Name, shard);
+            try
+            {
+                await GrainFactory.GetGrain<IIndexShardGrain>(key).Cast<IGrainManagementExtension>().DeactivateOnIdle();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A shard that cannot activate (damaged storage) holds nothing in memory; its files go below.
+                logger.LogWarning(e, "Shard {Shard} of deleted index {Index} did not deactivate cleanly.", key, definition.Name);
+            }
+        }));
+        _definition = null;
+        await storage.DeleteIndexAsync(definition.Name);
+        logger.LogInformation("Deleted index {Index} ({Shards} shards).", definition.Name, definition.ShardCount);
+        return true;
+    }
 }

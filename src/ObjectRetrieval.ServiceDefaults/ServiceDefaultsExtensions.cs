@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -103,28 +104,33 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>Maps <c>/metrics</c>, <c>/health/live</c> and <c>/health/ready</c>.</summary>
-    public static TEndpoints MapServiceDefaults<TEndpoints>(this TEndpoints endpoints)
+    /// <summary>
+    /// Maps <c>/metrics</c>, <c>/health/live</c> and <c>/health/ready</c>, all without authentication (probes and
+    /// scrapers carry no key). With <paramref name="managementPort"/>, <c>/metrics</c> answers only on that port,
+    /// which the chart keeps off the public service; without it, on every port the process listens on.
+    /// </summary>
+    public static TEndpoints MapServiceDefaults<TEndpoints>(this TEndpoints endpoints, int? managementPort = null)
         where TEndpoints : IEndpointRouteBuilder
     {
         ArgumentNullException.ThrowIfNull(endpoints);
 
-        endpoints.MapPrometheusScrapingEndpoint(MetricsPath);
+        IEndpointConventionBuilder metrics = endpoints.MapPrometheusScrapingEndpoint(MetricsPath).AllowAnonymous();
+        if (managementPort is { } port) metrics.RequireHost(string.Create(CultureInfo.InvariantCulture, $"*:{port}"));
         endpoints.MapHealthChecks(LivePath, new HealthCheckOptions
         {
             Predicate = registration => registration.Tags.Contains(LiveTag),
             ResponseWriter = HealthReportWriter.WriteAsync,
-        });
+        }).AllowAnonymous();
         endpoints.MapHealthChecks(ReadyPath, new HealthCheckOptions
         {
             Predicate = registration => registration.Tags.Contains(ReadyTag),
             ResponseWriter = HealthReportWriter.WriteAsync,
-        });
+        }).AllowAnonymous();
         return endpoints;
     }
 
     /// <summary>Scrapes and probes: kept out of traces, they would drown the requests that matter.</summary>
-    internal static bool IsOperationalPath(PathString path) =>
+    public static bool IsOperationalPath(PathString path) =>
         path.StartsWithSegments(MetricsPath, StringComparison.OrdinalIgnoreCase)
         || path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase);
 }

@@ -60,7 +60,7 @@ public static class IngestHosting
     {
         services.AddOptions<IngestSettings>()
             .Bind(configuration.GetSection(IngestSettings.SectionName))
-            .Validate(o => o.Problems().Count == 0, $"{IngestSettings.SectionName} settings are invalid: check LeaseDuration, TickInterval, WorkersPerJob, MaxBatchesPerSilo, MaxPendingBatches, MaxImagesInFlight.")
+            .Validate(o => o.Problems().Count == 0, $"{IngestSettings.SectionName} settings are invalid: check LeaseDuration, TickInterval, WorkersPerJob, MaxBatchesPerSilo, MaxPendingBatches, MaxImagesInFlight, ImageTimeout, PoisonAttempts.")
             .ValidateOnStart();
         services.TryAddSingleton<IngestSourceReader>();
         services.TryAddSingleton<IngestSiloThrottle>();

@@ -33,7 +33,9 @@ public static class ObjectRetrievalHost
         builder.Configuration.AddConfiguration(configuration);
         builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.WebHost.UseUrls(options.HttpUrl);
+        builder.WebHost.UseUrls(options.ManagementPort is { } management
+            ? [options.HttpUrl, new UriBuilder(options.HttpUrl) { Port = management }.Uri.ToString().TrimEnd('/')]
+            : [options.HttpUrl]);
         builder.Services.AddSingleton(options);
 
         // Metrics at /metrics and the health endpoints on every process, whatever its roles.
@@ -69,7 +71,7 @@ public static class ObjectRetrievalHost
 
         configure?.Invoke(builder.Services);
         WebApplication app = builder.Build();
-        app.MapServiceDefaults();
+        app.MapServiceDefaults(options.ManagementPort);
         if (options.HasRole(SiloRoles.Gateway))
         {
             app.MapObjectRetrievalGateway();

@@ -20,6 +20,12 @@ public sealed class ObjectRetrievalOptions
     /// <summary>Where the gateway listens.</summary>
     public string HttpUrl { get; set; } = "http://127.0.0.1:5080";
 
+    /// <summary>When set, /metrics answers only on this port (same host as <see cref="HttpUrl"/>), kept off the public service.</summary>
+    public int? ManagementPort { get; set; }
+
+    /// <summary>TLS on the silo-to-silo and client-to-silo connections (Orleans' TLS connection support).</summary>
+    public ClusterTlsSettings Tls { get; set; } = new();
+
     public bool HasRole(string role) => Roles.Contains(role, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Every missing or contradictory setting, named by its configuration path.</summary>
@@ -70,6 +76,12 @@ public sealed class ObjectRetrievalOptions
         }
 
         if (HasRole(SiloRoles.Gateway) && !Uri.TryCreate(HttpUrl, UriKind.Absolute, out _)) problems.Add($"{p}:HttpUrl '{HttpUrl}' is not an absolute URL.");
+        if (ManagementPort is < 1 or > 65535) problems.Add($"{p}:ManagementPort {ManagementPort} is not a port.");
+        if (Tls.Enabled)
+        {
+            if (string.IsNullOrWhiteSpace(Tls.CertificatePath)) problems.Add($"{p}:Tls:CertificatePath is required when {p}:Tls:Enabled is true (a PKCS#12 file with the private key).");
+            else if (!File.Exists(Tls.CertificatePath)) problems.Add($"{p}:Tls:CertificatePath '{Tls.CertificatePath}' does not exist.");
+        }
         return problems;
     }
 }
@@ -119,4 +131,21 @@ public sealed class StorageSettings
     public string? BlobConnectionString { get; set; }
 
     public string BlobContainer { get; set; } = "objret-indexes";
+}
+
+/// <summary>
+/// Mutual TLS for the cluster's own ports: every silo and client presents the certificate and accepts a peer only
+/// when its certificate has the same thumbprint or chains to <see cref="TrustedCaPath"/>.
+/// </summary>
+public sealed class ClusterTlsSettings
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>PKCS#12 (.pfx) file with the certificate and its private key (a mounted Secret in the chart).</summary>
+    public string? CertificatePath { get; set; }
+
+    public string? CertificatePassword { get; set; }
+
+    /// <summary>PEM file of the CA that signs the cluster's certificates; without it, peers must present the same certificate.</summary>
+    public string? TrustedCaPath { get; set; }
 }

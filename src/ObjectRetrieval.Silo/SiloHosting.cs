@@ -58,6 +58,7 @@ public static class SiloHosting
 
         // A search is one trace across the gateway and the shards it calls (when tracing is on, see ServiceDefaults).
         silo.AddActivityPropagation();
+        silo.UseClusterTls(options.Tls);
         silo.AddSiloRoles(options.Roles);
         silo.Services.AddIndexStorage(options.Storage);
         silo.Services.AddShardOptions(configuration);
@@ -84,6 +85,7 @@ public static class SiloHosting
         }
 
         client.AddActivityPropagation();
+        client.UseClusterTls(options.Tls);
         return client;
     }
 

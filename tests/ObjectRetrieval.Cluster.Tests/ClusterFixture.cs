@@ -31,7 +31,9 @@ public sealed class TestClusterHandle : IAsyncDisposable
     public IClusterClient Client => Cluster.Client;
 
     /// <param name="rolesOf">The roles of the silo with the given name ("Primary", "Secondary_1", ...); all roles when null.</param>
-    public static async Task<TestClusterHandle> StartAsync(int silos, Func<IIndexStorage> storage, Func<string, string[]>? rolesOf = null)
+    /// <param name="configureSilo">Adds to each silo after the defaults.</param>
+    public static async Task<TestClusterHandle> StartAsync(
+        int silos, Func<IIndexStorage> storage, Func<string, string[]>? rolesOf = null, Action<ISiloBuilder>? configureSilo = null)
     {
         var gates = new ShardGates();
         IIndexStorage shared = storage();
@@ -43,6 +45,7 @@ public sealed class TestClusterHandle : IAsyncDisposable
             silo.Services.AddSingleton(gates);
             silo.Services.AddOptions<ShardOptions>();
             silo.AddIncomingGrainCallFilter<ShardGateFilter>();
+            configureSilo?.Invoke(silo);
         });
         builder.ConfigureSiloHost((_, host) => host.Logging.SetMinimumLevel(LogLevel.Warning));
         builder.ConfigureClientHost(host => host.Logging.SetMinimumLevel(LogLevel.Warning));
@@ -74,28 +77,39 @@ public sealed class TestGateway : IAsyncDisposable
 
     public ShardFanOut FanOut { get; }
 
+    public IServiceProvider Services => _app.Services;
+
     internal HashingQueryEmbedder Embedder => (HashingQueryEmbedder)_app.Services.GetRequiredService<IQueryEmbedder>();
 
-    public static async Task<TestGateway> StartAsync(IClusterClient client, TimeSpan shardDeadline)
+    /// <summary>The base address, for clients that send their own (or no) key.</summary>
+    public Uri Address => Http.BaseAddress!;
+
+    /// <param name="settings">Gateway settings on top of the test keys and a rate limit high enough not to matter.</param>
+    /// <param name="services">Adds to or replaces the gateway's services (an image encoder, for instance).</param>
+    public static async Task<TestGateway> StartAsync(
+        IClusterClient client, TimeSpan shardDeadline, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Gateway:ShardDeadline"] = shardDeadline.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
-        });
+        Dictionary<string, string?> configuration = TestApiKeys.Settings();
+        configuration["Gateway:ShardDeadline"] = shardDeadline.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+        configuration["Gateway:RateLimit:RequestsPerSecond"] = "100000";
+        configuration["Gateway:RateLimit:Burst"] = "100000";
+        foreach ((string key, string? value) in settings ?? new Dictionary<string, string?>()) configuration[key] = value;
+        builder.Configuration.AddInMemoryCollection(configuration);
         builder.Services.AddSingleton<IGrainFactory>(client);
         builder.Services.AddSingleton<IQueryEmbedder, HashingQueryEmbedder>();
         builder.AddServiceDefaults();
         builder.Services.AddObjectRetrievalGateway(builder.Configuration);
+        services?.Invoke(builder.Services);
         WebApplication app = builder.Build();
         app.MapServiceDefaults();
         app.MapObjectRetrievalGateway();
         await app.StartAsync();
         string address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
             .Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new TestGateway(app, new HttpClient { BaseAddress = new Uri(address) }, app.Services.GetRequiredService<ShardFanOut>());
+        return new TestGateway(app, new HttpClient { BaseAddress = new Uri(address) }.Authorize(TestApiKeys.Admin), app.Services.GetRequiredService<ShardFanOut>());
     }
 
     public async ValueTask DisposeAsync()

@@ -150,8 +150,9 @@ public sealed partial class KubernetesManifestTests
         string[] NamesIn(string define) =>
             EnvName().Matches(Define(helpers, define)).Select(m => m.Groups["name"].Value).ToArray();
 
-        // OTEL_EXPORTER_OTLP_ENDPOINT is only rendered when tracing.otlpEndpoint is set (not by default).
-        var common = NamesIn("objret.env").Where(n => n != "OTEL_EXPORTER_OTLP_ENDPOINT").ToList();
+        // OTEL_EXPORTER_OTLP_ENDPOINT is only rendered when tracing.otlpEndpoint is set, the TLS password only when
+        // clusterTls.passwordKey is (neither by default).
+        var common = NamesIn("objret.env").Where(n => n is not ("OTEL_EXPORTER_OTLP_ENDPOINT" or "ObjectRetrieval__Tls__CertificatePassword")).ToList();
         var silo = NamesIn("objret.siloEnv");
         var model = NamesIn("objret.modelEnv");
         Assert.NotEmpty(common);
@@ -161,7 +162,10 @@ public sealed partial class KubernetesManifestTests
         {
             var expected = common
                 .Concat(IsSilo(deployment) ? silo : [])
-                .Concat(Component(deployment) != "index-silo" ? model : []);
+                .Concat(Component(deployment) != "index-silo" ? model : [])
+
+                // The gateway alone reads the API keys file (mounted from its Secret).
+                .Concat(Component(deployment) == "gateway" ? ["Gateway__ApiKeysFile"] : []);
             var actual = Items(Container(deployment), "env").Select(e => Scalar(e, "name")!);
             Assert.Equal(expected.Order(StringComparer.Ordinal), actual.Order(StringComparer.Ordinal));
         }

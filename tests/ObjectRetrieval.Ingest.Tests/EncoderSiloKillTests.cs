@@ -32,7 +32,7 @@ public sealed class EncoderSiloKillTests(IngestFixture fixture, ITestOutputHelpe
             }
 
             await Task.WhenAll(silos.Skip(1).Select(s => s.WaitUntilReadyAsync(TimeSpan.FromSeconds(90))));
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+            using HttpClient http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") }.Authorize(TestApiKeys.Admin);
 
             (await http.PostAsJsonAsync("/api/v1/indexes", new { name = "killed", shards = 8, clusters = 4 })).EnsureSuccessStatusCode();
             HttpResponseMessage started = await http.PostAsJsonAsync("/api/v1/indexes/killed/ingest-jobs", new { container = IngestFixture.Container, batchSize = 64, maxBytes = IngestCorpus.MaxBytes });
@@ -90,6 +90,7 @@ public sealed class EncoderSiloKillTests(IngestFixture fixture, ITestOutputHelpe
             WorkersPerJob = 6,
             MaxPendingBatches = 8,
         },
+        Gateway = new { ApiKeys = TestApiKeys.ConfigurationEntries(), AllowedContainers = new[] { IngestFixture.Container } },
         Logging = new { LogLevel = new { Default = "Warning" } },
     };
 }

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Abstractions.Ingest;
+using ObjectRetrieval.Demo;
 using Xunit.Abstractions;
 
 namespace ObjectRetrieval.Ingest.Tests;
@@ -137,6 +138,34 @@ public sealed class IngestJobTests(IngestFixture fixture, ITestOutputHelper outp
         IngestJobStatus done = await Waiting.UntilFinishedAsync(job);
         Assert.Equal((IngestJobPhase.Completed, IngestCorpus.Images, IngestCorpus.BadFiles, IngestCorpus.NotImages), (done.Phase, done.Indexed, done.Failed, done.Skipped));
         Assert.Equal(IngestCorpus.Images, await fixture.IndexedImagesAsync(index));
+    }
+
+    [Fact]
+    public async Task A_poison_image_in_a_batch_is_isolated_and_the_job_completes_with_exactly_that_image_failed()
+    {
+        IndexDefinition index = await fixture.CreateIndexAsync("with-poison");
+        string directory = Path.Combine(Path.GetTempPath(), "objret-poison-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            IReadOnlyList<SceneImage> scenes = SceneGenerator.Write(directory, new SceneOptions { Count = 7, Seed = 41, MinSide = 64, MaxSide = 96 });
+            File.Copy(Path.Combine(directory, scenes[0].FileName), Path.Combine(directory, $"{PoisonOnNameEncoder.Marker}-{scenes[0].FileName}"));
+
+            // One batch holds every image: the poison one must not fail the other seven.
+            IIngestJobGrain job = fixture.Client.GetGrain<IIngestJobGrain>("with-poison");
+            await job.StartAsync(index.Name, IngestSource.Folder(directory), IngestFixture.Options(batchSize: 64));
+            IngestJobStatus done = await Waiting.UntilFinishedAsync(job);
+
+            Assert.Equal((IngestJobPhase.Completed, 7L, 1L), (done.Phase, done.Indexed, done.Failed));
+            IngestFailure failure = Assert.Single((await job.FailuresAsync(0, 10)).Failures);
+            Assert.Equal("poison", failure.Reason);
+            Assert.StartsWith(PoisonOnNameEncoder.Marker, failure.Name, StringComparison.Ordinal);
+            Assert.Contains("InvalidOperationException: The decoder crashed on this file.", failure.Message, StringComparison.Ordinal);
+            Assert.Equal(7, await fixture.IndexedImagesAsync(index));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     [Fact]

@@ -24,6 +24,7 @@ public sealed class ClusterUpProcessTests(ITestOutputHelper output) : IDisposabl
              "--silo-port", firstSiloPort.ToString(System.Globalization.CultureInfo.InvariantCulture)],
             name: "objret cluster up");
         using var http = new HttpClient { BaseAddress = await cluster.WaitUntilReadyAsync(TimeSpan.FromMinutes(3)) };
+        http.Authorize(cluster.ApiKey);
 
         Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/api/v1/indexes", new { name = "spread", shards = 8 })).StatusCode);
         JsonElement index = await http.GetFromJsonAsync<JsonElement>("/api/v1/indexes/spread");

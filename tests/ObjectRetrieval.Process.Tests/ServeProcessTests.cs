@@ -28,7 +28,7 @@ public sealed class ServeProcessTests(ITestOutputHelper output) : IDisposable
         IReadOnlyList<string> before;
         await using (ObjretProcess first = StartServe(config))
         {
-            using HttpClient http = new() { BaseAddress = await first.WaitUntilReadyAsync(StartDeadline) };
+            using HttpClient http = new HttpClient { BaseAddress = await first.WaitUntilReadyAsync(StartDeadline) }.Authorize(TestApiKeys.Admin);
             HttpResponseMessage created = await http.PostAsJsonAsync("/api/v1/indexes", new { name = "survivor", shards = 4, clusters = 4 });
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
 
@@ -52,7 +52,7 @@ public sealed class ServeProcessTests(ITestOutputHelper output) : IDisposable
 
         // New ports through the environment (it overrides the file), as a rescheduled pod would get.
         await using ObjretProcess second = StartServe(config);
-        using (HttpClient http = new() { BaseAddress = await second.WaitUntilReadyAsync(StartDeadline) })
+        using (HttpClient http = new HttpClient { BaseAddress = await second.WaitUntilReadyAsync(StartDeadline) }.Authorize(TestApiKeys.RotatedAdmin))
         {
             int after = await ImageCountAsync(http);
             IReadOnlyList<string> again = await SearchAllAsync(http);
@@ -95,6 +95,13 @@ public sealed class ServeProcessTests(ITestOutputHelper output) : IDisposable
     private string WriteConfig(string model, string scenes)
     {
         string path = Path.Combine(_root, "serve.json");
+
+        // The keys as a mounted Secret gives them: a file of "name role sha256" lines.
+        string keys = Path.Combine(_root, "api-keys");
+        File.WriteAllLines(keys, [
+            "# name role sha256",
+            $"ops-a admin {TestApiKeys.Sha256(TestApiKeys.Admin)}",
+            $"ops-b admin {TestApiKeys.Sha256(TestApiKeys.RotatedAdmin)}"]);
         File.WriteAllText(path, JsonSerializer.Serialize(new
         {
             ObjectRetrieval = new
@@ -105,7 +112,7 @@ public sealed class ServeProcessTests(ITestOutputHelper output) : IDisposable
                 Cluster = new { Mode = "Localhost", ClusterId = "process-tests" },
                 Storage = new { Kind = "Directory", Directory = Path.Combine(_root, "index") },
             },
-            Gateway = new { FileRoots = new[] { scenes } },
+            Gateway = new { FileRoots = new[] { scenes }, ApiKeysFile = keys },
             Logging = new { LogLevel = new Dictionary<string, string> { ["Default"] = "Warning" } },
         }));
         return path;

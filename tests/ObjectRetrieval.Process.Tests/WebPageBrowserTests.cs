@@ -32,7 +32,8 @@ public sealed class WebPageBrowserTests : IDisposable
         var failedRequests = new List<string>();
         page.RequestFailed += (_, request) => failedRequests.Add(request.Url);
 
-        await page.GotoAsync(address.ToString());
+        // The address the demo prints: the key rides in the fragment, which the browser never sends.
+        await page.GotoAsync($"{address}#key={demo.ApiKey}");
         await page.FillAsync("#query", "red");
         await page.FillAsync("#k", "12");
         await page.ClickAsync("button[type=submit]");
@@ -51,6 +52,9 @@ public sealed class WebPageBrowserTests : IDisposable
         Assert.True(withOverlay > 0, "No result tile shows a matched region.");
         Assert.Contains("images in", await page.InnerTextAsync("#status"), StringComparison.Ordinal);
         Assert.Empty(failedRequests);
+
+        // The page dropped the key from the address bar and keeps it in the tab's session only.
+        Assert.DoesNotContain("key=", page.Url, StringComparison.Ordinal);
     }
 
     public void Dispose()

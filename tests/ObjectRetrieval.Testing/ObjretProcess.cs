@@ -33,6 +33,11 @@ public sealed partial class ObjretProcess : IAsyncDisposable
     /// <summary>Everything the process wrote so far (stdout and stderr, interleaved as received).</summary>
     public string Output => string.Join(Environment.NewLine, _output);
 
+    /// <summary>The key a demo or cluster printed ("api key: objret_..."), once it is ready.</summary>
+    public string ApiKey => ApiKeyLine().Match(Output) is { Success: true } m
+        ? m.Groups["key"].Value
+        : throw new InvalidOperationException($"{Name} printed no API key. Its output:{Environment.NewLine}{Output}");
+
     /// <summary>The last lines the process wrote, for failure messages.</summary>
     public string Tail => string.Join(Environment.NewLine, _output.TakeLast(30));
 
@@ -150,6 +155,9 @@ public sealed partial class ObjretProcess : IAsyncDisposable
 
         throw new FileNotFoundException($"objret.dll ({configuration}) was not found above {testDirectory}; build src/ObjectRetrieval.Cli.");
     }
+
+    [GeneratedRegex(@"^api key: (?<key>objret_\S+)", RegexOptions.Multiline)]
+    private static partial Regex ApiKeyLine();
 
     [GeneratedRegex(@"^ready: (?<url>https?://\S+) roles=")]
     private static partial Regex ReadyLine();

@@ -62,6 +62,25 @@ Call with (dict "root" $ "component" "gateway" "role" "gateway").
   value: {{ .role | quote }}
 - name: ObjectRetrieval__HttpUrl
   value: {{ printf "http://+:%v" .root.Values.http.port | quote }}
+- name: ObjectRetrieval__ManagementPort
+  value: {{ .root.Values.http.managementPort | quote }}
+{{- if .root.Values.clusterTls.enabled }}
+- name: ObjectRetrieval__Tls__Enabled
+  value: "true"
+- name: ObjectRetrieval__Tls__CertificatePath
+  value: {{ printf "/etc/objret/tls/%s" .root.Values.clusterTls.certificateKey | quote }}
+{{- with .root.Values.clusterTls.caKey }}
+- name: ObjectRetrieval__Tls__TrustedCaPath
+  value: {{ printf "/etc/objret/tls/%s" . | quote }}
+{{- end }}
+{{- with .root.Values.clusterTls.passwordKey }}
+- name: ObjectRetrieval__Tls__CertificatePassword
+  valueFrom:
+    secretKeyRef:
+      name: {{ $.root.Values.clusterTls.existingSecret }}
+      key: {{ . }}
+{{- end }}
+{{- end }}
 - name: ObjectRetrieval__Cluster__Mode
   value: "AzureTable"
 - name: ObjectRetrieval__Cluster__ClusterId
@@ -136,6 +155,11 @@ readinessProbe:
 {{- define "objret.volumeMounts" -}}
 - name: tmp
   mountPath: /tmp
+{{- if .Values.clusterTls.enabled }}
+- name: cluster-tls
+  mountPath: /etc/objret/tls
+  readOnly: true
+{{- end }}
 {{- if .Values.model.existingClaim }}
 - name: model
   mountPath: {{ .Values.model.mountPath }}
@@ -147,6 +171,11 @@ readinessProbe:
 - name: tmp
   emptyDir:
     sizeLimit: {{ .Values.tmpSizeLimit }}
+{{- if .Values.clusterTls.enabled }}
+- name: cluster-tls
+  secret:
+    secretName: {{ required "clusterTls.existingSecret is required when clusterTls.enabled (a Secret with the cluster certificate; see deploy/README.md)" .Values.clusterTls.existingSecret }}
+{{- end }}
 {{- if .Values.model.existingClaim }}
 - name: model
   persistentVolumeClaim:
@@ -166,4 +195,15 @@ imagePullSecrets:
 automountServiceAccountToken: false
 securityContext:
   {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- end }}
+
+{{- define "objret.apiKeysSecretName" -}}
+{{- default (printf "%s-api-keys" (include "objret.fullname" .)) .Values.apiKeys.existingSecret -}}
+{{- end }}
+
+{{/* The management port every process serves /metrics on. */}}
+{{- define "objret.managementPort" -}}
+- name: management
+  containerPort: {{ .Values.http.managementPort }}
+  protocol: TCP
 {{- end }}

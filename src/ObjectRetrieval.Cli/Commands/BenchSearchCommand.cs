@@ -10,6 +10,7 @@ using ObjectRetrieval.Core.Index;
 using ObjectRetrieval.Core.Representation;
 using ObjectRetrieval.Demo;
 using ObjectRetrieval.Gateway;
+using ObjectRetrieval.Gateway.Security;
 using ObjectRetrieval.Silo;
 
 namespace ObjectRetrieval.Cli.Commands;
@@ -113,19 +114,28 @@ internal static class BenchSearchCommand
     private static async Task<(double[] FanOut, double[] Http)> MeasureClusterAsync(
         Settings s, int shardCount, ImageRepresentation[] data, float[][] queryVectors, int warmup, string model, string storage, CancellationToken ct)
     {
+        string apiKey = ApiKey.New();
         IConfiguration configuration = EmbeddedHost.Configuration(
             "objret-bench",
             ["index", "gateway"],
             model,
             storage,
             "http://127.0.0.1:0",
-            new Dictionary<string, string?> { ["Gateway:ShardDeadline"] = "00:00:30" });
+            new Dictionary<string, string?>
+            {
+                ["Gateway:ShardDeadline"] = "00:00:30",
+
+                // The benchmark measures search, not the per-key rate limit.
+                ["Gateway:RateLimit:RequestsPerSecond"] = "1000000",
+                ["Gateway:RateLimit:Burst"] = "1000000",
+            },
+            apiKey);
         var embedder = new SyntheticQueryEmbedder(s.Dimension, queryVectors);
         await using WebApplication app = ObjectRetrievalHost.Build(configuration, services => services.AddSingleton<IQueryEmbedder>(embedder));
         await app.StartAsync(ct);
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri(app.ListeningAddress()) };
+            using HttpClient http = EmbeddedHost.Client(app.ListeningAddress(), apiKey);
             HttpResponseMessage created = await http.PostAsJsonAsync("/api/v1/indexes", new { name = IndexName, shards = shardCount, clusters = s.Clusters }, ct);
             if (!created.IsSuccessStatusCode) throw new InvalidDataException($"Creating the index failed: {await created.Content.ReadAsStringAsync(ct)}");
 

@@ -6,6 +6,8 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
+using ObjectRetrieval.Gateway.Security;
+
 namespace ObjectRetrieval.Cli.Commands;
 
 /// <summary>
@@ -81,6 +83,9 @@ internal static class ClusterCommand
             string clusterId = "objret-local-" + Guid.NewGuid().ToString("N")[..6];
             int firstSilo = r.GetValue(siloPort);
             var processes = new List<(string Name, Child Child)>();
+
+            // One admin key for this local cluster; only its hash goes into the gateway's configuration file.
+            string apiKey = ApiKey.New();
             for (int i = 0; i <= n; i++)
             {
                 bool gateway = i == n;
@@ -99,6 +104,7 @@ internal static class ClusterCommand
                         Storage = new { Kind = "Blob", BlobConnectionString = blobConnection, BlobContainer = "objret-indexes" },
                     },
                     Ingest = new { BlobConnectionString = blobConnection },
+                    Gateway = new { ApiKeys = new[] { new { Name = "local-admin", Role = ApiRoles.Admin, Sha256 = ApiKey.HashHex(apiKey) } } },
                     Logging = new { LogLevel = new { Default = "Warning" } },
                 }));
                 processes.Add((name, started.Start(name, Environment.ProcessPath!, [.. SelfArguments(), "serve", "--config", config], "ready:")));
@@ -108,6 +114,8 @@ internal static class ClusterCommand
             {
                 Console.WriteLine($"{name}: {await child.Ready.WaitAsync(TimeSpan.FromMinutes(2), ct)}");
             }
+
+            Console.WriteLine($"api key: {apiKey}  (role admin; send it as Authorization: Bearer KEY, or export {IngestCommand.ApiKeyVariable}=KEY for objret ingest)");
 
             // The same ready line as `objret serve`, so scripts and tests wait on one protocol.
             Console.WriteLine($"ready: http://127.0.0.1:{r.GetValue(httpPort)} roles=index,encoder,gateway");

@@ -11,6 +11,7 @@ internal static class CommandCatalog
         yield return ServeCommand.Create();
         yield return IngestCommand.Create();
         yield return ClusterCommand.Create();
+        yield return KeysCommand.Create();
         yield return EvalCommand.Create();
         yield return DenseEvaluationCommands.GenDense();
         yield return DenseEvaluationCommands.EvalSynthetic();

@@ -15,6 +15,7 @@ using ObjectRetrieval.Core.Representation;
 using ObjectRetrieval.Demo;
 using ObjectRetrieval.Encoding;
 using ObjectRetrieval.Gateway;
+using ObjectRetrieval.Gateway.Security;
 using ObjectRetrieval.Silo;
 
 namespace ObjectRetrieval.Cli.Commands;
@@ -81,15 +82,28 @@ internal static class DemoCommand
         public string ScenesDirectory => Path.Combine(Data, "scenes");
 
         public string Storage => Path.Combine(Data, "index");
+
+        public string KeyFile => Path.Combine(Data, "api-key");
+    }
+
+    private static void WriteKeyFile(string path, string key)
+    {
+        File.WriteAllText(path, key + Environment.NewLine);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     private static async Task<int> RunAsync(Settings s)
     {
         CocoDataset dataset = PrepareInputs(s);
-        await using WebApplication app = ObjectRetrievalHost.Build(Configuration(s));
+
+        // A fresh admin key per run: printed, and written (owner-only) to the data folder for the README's curl lines.
+        string apiKey = ApiKey.New();
+        await using WebApplication app = ObjectRetrievalHost.Build(Configuration(s, apiKey));
         await app.StartAsync();
         CancellationToken stopping = app.Lifetime.ApplicationStopping;
-        using var http = new HttpClient { BaseAddress = new Uri(app.ListeningAddress()), Timeout = TimeSpan.FromMinutes(2) };
+        WriteKeyFile(s.KeyFile, apiKey);
+        Console.WriteLine($"api key: {apiKey}  (role admin; also in {s.KeyFile})");
+        using HttpClient http = EmbeddedHost.Client(app.ListeningAddress(), apiKey, TimeSpan.FromMinutes(2));
 
         int images = await EnsureIndexAsync(http, s, stopping);
         if (images < dataset.Images.Count) images = await IngestAsync(app, s, dataset, stopping);
@@ -105,7 +119,7 @@ internal static class DemoCommand
             return ExitCodes.Success;
         }
 
-        Console.WriteLine($"search page: {app.ListeningAddress()}/   API: {app.ListeningAddress()}/api/v1/indexes/{IndexName}/search   Ctrl+C stops.");
+        Console.WriteLine($"search page: {app.ListeningAddress()}/#key={apiKey}   API: {app.ListeningAddress()}/api/v1/indexes/{IndexName}/search (Authorization: Bearer KEY)   Ctrl+C stops.");
         await app.ServeUntilStoppedAsync(Console.Out);
         return ExitCodes.Success;
     }
@@ -137,13 +151,21 @@ internal static class DemoCommand
     }
 
     /// <summary>One silo with every role, localhost clustering on free ports, storage in the data folder, the scenes readable by the gateway.</summary>
-    private static IConfiguration Configuration(Settings s) => EmbeddedHost.Configuration(
+    private static IConfiguration Configuration(Settings s, string apiKey) => EmbeddedHost.Configuration(
         "objret-demo",
         roles: null,
         s.Model,
         s.Storage,
         string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{s.Port}"),
-        new Dictionary<string, string?> { ["Gateway:FileRoots:0"] = s.ScenesDirectory });
+        new Dictionary<string, string?>
+        {
+            ["Gateway:FileRoots:0"] = s.ScenesDirectory,
+
+            // The evaluation sends every category in three modes at once; the per-key limit is for callers, not this loop.
+            ["Gateway:RateLimit:RequestsPerSecond"] = "1000",
+            ["Gateway:RateLimit:Burst"] = "1000",
+        },
+        apiKey);
 
     /// <summary>Creates the index through the API (idempotent); returns how many images it already holds.</summary>
     private static async Task<int> EnsureIndexAsync(HttpClient http, Settings s, CancellationToken ct)

@@ -28,6 +28,7 @@ internal static class IngestCommand
     public static Command Create()
     {
         var gateway = new Option<string?>("--gateway") { Description = "Gateway base URL (http://127.0.0.1:5080)." };
+        var apiKey = new Option<string?>("--api-key") { Description = $"API key with the writer role for --gateway (default: the {ApiKeyVariable} environment variable)." };
         var index = new Option<string>("--index") { Description = "Index to ingest into.", Required = true };
         var container = new Option<string?>("--container") { Description = "Blob container (in the account the silos read)." };
         var prefix = new Option<string?>("--prefix") { Description = "Blob name prefix." };
@@ -38,7 +39,7 @@ internal static class IngestCommand
         var maxBytes = new Option<long>("--max-bytes") { Description = "Images above this size are recorded as TooLarge.", DefaultValueFactory = _ => IngestJobOptions.Default.MaxBytes };
         var command = new Command("ingest", "Ingest a blob container (through a gateway) or a directory (embedded) into an index, with live progress.")
         {
-            gateway, index, container, prefix, dir, model, data, batch, maxBytes,
+            gateway, apiKey, index, container, prefix, dir, model, data, batch, maxBytes,
         };
         command.SetHandler(async (r, ct) =>
         {
@@ -53,7 +54,9 @@ internal static class IngestCommand
 
             if (!Uri.TryCreate(r.GetValue(gateway), UriKind.Absolute, out Uri? url)) throw new ArgumentException("Name --gateway URL (absolute) with --container, or --dir PATH for an embedded run.");
             string c = r.GetValue(container) ?? throw new ArgumentException("--gateway needs --container.");
-            return await RunThroughGatewayAsync(url, r.GetValue(index)!, c, r.GetValue(prefix), options, ct);
+            string key = r.GetValue(apiKey) ?? Environment.GetEnvironmentVariable(ApiKeyVariable)
+                ?? throw new ArgumentException($"--gateway needs an API key with the writer role: --api-key KEY or {ApiKeyVariable}.");
+            return await RunThroughGatewayAsync(url, key, r.GetValue(index)!, c, r.GetValue(prefix), options, ct);
         });
         return command;
     }
@@ -109,9 +112,12 @@ internal static class IngestCommand
         return command;
     }
 
-    private static async Task<int> RunThroughGatewayAsync(Uri gateway, string index, string container, string? prefix, IngestJobOptions options, CancellationToken ct)
+    /// <summary>Where commands that call a gateway find their API key when no --api-key is given.</summary>
+    public const string ApiKeyVariable = "OBJRET_API_KEY";
+
+    private static async Task<int> RunThroughGatewayAsync(Uri gateway, string apiKey, string index, string container, string? prefix, IngestJobOptions options, CancellationToken ct)
     {
-        using var http = new HttpClient { BaseAddress = gateway };
+        using HttpClient http = EmbeddedHost.Client(gateway.ToString(), apiKey);
         HttpResponseMessage started = await http.PostAsJsonAsync($"/api/v1/indexes/{index}/ingest-jobs",
             new { container, prefix, batchSize = options.BatchSize, maxBytes = options.MaxBytes }, Json, ct);
         if (!started.IsSuccessStatusCode)

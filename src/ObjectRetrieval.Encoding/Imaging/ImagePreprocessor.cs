@@ -49,6 +49,12 @@ public sealed class ImagePreprocessor
 
     public ImageLimits Limits { get; }
 
+    /// <summary>Decoded pixels in memory at once, shared by every preprocessor of the process unless set.</summary>
+    public PixelBudget Budget { get; init; } = PixelBudget.Shared;
+
+    /// <summary>Decode buffers up to this size come from the shared array pool; larger ones are allocated and dropped.</summary>
+    private const int MaxPooledDecodeBytes = 16 << 20;
+
     public TilingOptions? Tiling { get; }
 
     public ImageCoverage Coverage { get; }
@@ -85,7 +91,11 @@ public sealed class ImagePreprocessor
 
         var decodeInfo = new SKImageInfo(decodeSize.Width, decodeSize.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul, Srgb);
         int decodedBytes = decodeInfo.RowBytes * decodeInfo.Height;
-        byte[] decoded = ArrayPool<byte>.Shared.Rent(decodedBytes);
+
+        // Reserved before the pixels exist; large buffers are not pooled, so what the budget frees is freed.
+        using PixelBudget.Lease reservation = Budget.Reserve((long)decodeSize.Width * decodeSize.Height);
+        bool pooled = decodedBytes <= MaxPooledDecodeBytes;
+        byte[] decoded = pooled ? ArrayPool<byte>.Shared.Rent(decodedBytes) : GC.AllocateUninitializedArray<byte>(decodedBytes);
         float[] output = ArrayPool<float>.Shared.Rent(regions.Count * 3 * Size * Size);
         byte[] view = ArrayPool<byte>.Shared.Rent(Size * Size * 4);
         try
@@ -121,7 +131,7 @@ public sealed class ImagePreprocessor
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(decoded);
+            if (pooled) ArrayPool<byte>.Shared.Return(decoded);
             ArrayPool<byte>.Shared.Return(view);
             if (output is not null) ArrayPool<float>.Shared.Return(output);
         }

@@ -19,7 +19,8 @@ public sealed record IvfRequest(int ListCount = 256, int NProbe = 16, int TrainA
 /// <summary>POST /api/v1/indexes/{name}/search.</summary>
 public sealed record SearchRequest(string? Query, int K = 50, string Mode = "cluster", bool Explain = false, int? NProbe = null);
 
-public sealed record SearchHitResponse(string ImageId, string? SourceUri, float Score, int? MatchedCluster, RegionResponse? Region);
+/// <summary>One hit, addressed by its id alone: the image's bytes come from GET .../images/{imageId}/content, never from a path or storage URL.</summary>
+public sealed record SearchHitResponse(string ImageId, float Score, int? MatchedCluster, RegionResponse? Region);
 
 /// <summary>The matched region: one string per patch-grid row, '1' where the patch belongs to the matched cluster.</summary>
 public sealed record RegionResponse(int GridWidth, int GridHeight, IReadOnlyList<string> Mask);
@@ -51,4 +52,4 @@ public sealed record IndexResponse(
 /// <summary>POST /api/v1/indexes/{name}/images with a JSON body: a file the gateway may read.</summary>
 public sealed record ImageReferenceRequest(string? ImageId, string? Path);
 
-public sealed record ImageAddedResponse(string ImageId, string Shard, int Clusters, string? SourceUri);
+public sealed record ImageAddedResponse(string ImageId, string Shard, int Clusters);

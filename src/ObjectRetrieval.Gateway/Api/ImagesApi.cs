@@ -6,6 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Core.Representation;
+using ObjectRetrieval.Gateway.Security;
+using System.Text.Json;
 
 namespace ObjectRetrieval.Gateway.Api;
 
@@ -14,20 +16,27 @@ public static class ImagesApi
 {
     public static IEndpointRouteBuilder MapImagesApi(this IEndpointRouteBuilder api)
     {
+        // The body limit is the image limit: Kestrel refuses a larger upload (413) while it streams, chunked or not.
+        long imageBodyLimit = api.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value.MaxImageBytes;
         api.MapPost("/indexes/{name}/images", AddAsync)
+            .RequireAuthorization(ApiPolicies.Write)
+            .RequireRateLimiting(ApiPolicies.Uploads)
+            .WithMetadata(new BodyLimit(imageBodyLimit))
             .WithName("AddImage")
             .WithSummary("Encodes one image and upserts it: the image's bytes as the body (with ?imageId=), or JSON {\"imageId\",\"path\"} naming a file under the gateway's allowed roots.")
             // One Accepts for both forms: routing matches the content type against the last Accepts only.
             .Accepts<ImageReferenceRequest>("application/json", "application/octet-stream", "image/jpeg", "image/png", "image/webp");
-        api.MapDelete("/indexes/{name}/images/{imageId}", DeleteAsync).WithName("DeleteImage").WithSummary("Deletes one image.");
+        api.MapDelete("/indexes/{name}/images/{imageId}", DeleteAsync).RequireAuthorization(ApiPolicies.Write).WithName("DeleteImage").WithSummary("Deletes one image.");
         api.MapGet("/indexes/{name}/images/{imageId}/content", ContentAsync)
+            .RequireAuthorization(ApiPolicies.Read)
             .WithName("GetImageContent")
-            .WithSummary("Streams the stored image's source file, when it is a local file under the gateway's allowed roots (thumbnails of the web page).");
+            .WithSummary("Streams the stored image's source file, when it is a local image file under the gateway's allowed roots (thumbnails of the web page).");
         return api;
     }
 
+
     public static async Task<Results<Created<ImageAddedResponse>, ProblemHttpResult>> AddAsync(
-        string name, HttpRequest http, IndexCatalog catalog, ShardFanOut fanOut, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
+        string name, HttpRequest http, IndexCatalog catalog, ShardFanOut fanOut, IOptions<GatewayOptions> options, FileRoots roots, CancellationToken cancellationToken)
     {
         IndexDefinition? index = await catalog.FindAsync(name);
         if (index is null) return Problems.UnknownIndex(name);
@@ -41,13 +50,23 @@ public static class ImagesApi
         byte[] bytes;
         if (http.HasJsonContentType())
         {
-            ImageReferenceRequest? reference = await http.ReadFromJsonAsync<ImageReferenceRequest>(cancellationToken);
+            ImageReferenceRequest? reference;
+            try
+            {
+                reference = await http.ReadFromJsonAsync<ImageReferenceRequest>(cancellationToken);
+            }
+            catch (JsonException e)
+            {
+                return Problems.BadRequest("Malformed JSON", e.Message);
+            }
+
             if (reference?.Path is not { Length: > 0 } path) return Problems.BadRequest("No image", "Name the file in \"path\".");
-            string? file = AllowedFile(path, options.Value.FileRoots);
-            if (file is null) return Problems.BadRequest("Path not allowed", $"'{path}' is not under a directory this gateway may read.");
+            if (path.Length > 4096) return Problems.BadRequest("Path too long", $"The path has {path.Length} characters; at most 4096 are allowed.");
+            string? file = roots.Resolve(path)?.Path;
+            if (file is null || !IsImageFile(file)) return Problems.BadRequest("Path not allowed", "The path is not an image file under a directory this gateway may read.");
             var info = new FileInfo(file);
-            if (!info.Exists) return Problems.BadRequest("No such file", $"'{path}' does not exist.");
-            if (info.Length > maxBytes) return Problems.BadRequest("Image too large", $"'{path}' has {info.Length} bytes; the limit is {maxBytes}.");
+            if (!info.Exists) return Problems.BadRequest("No such file", "The file does not exist.");
+            if (info.Length > maxBytes) return Problems.BadRequest("Image too large", $"The file has {info.Length} bytes; the limit is {maxBytes}.");
             bytes = await File.ReadAllBytesAsync(file, cancellationToken);
             imageId = reference.ImageId ?? Path.GetFileNameWithoutExtension(file);
             sourceUri = file;
@@ -64,6 +83,7 @@ public static class ImagesApi
         }
 
         if (string.IsNullOrWhiteSpace(imageId)) return Problems.BadRequest("No image id", "Give the image's id (?imageId= for uploads).");
+        if (InputBounds.ImageIdProblem(imageId) is { } idProblem) return Problems.BadRequest("Invalid image id", idProblem);
         if (bytes.Length == 0) return Problems.BadRequest("Empty image", "The image has no bytes.");
 
         ImageRepresentation representation;
@@ -80,11 +100,12 @@ public static class ImagesApi
         int shard = ShardRouting.ShardOf(imageId, index.ShardCount);
         return TypedResults.Created(
             $"/api/v1/indexes/{name}/images/{Uri.EscapeDataString(imageId)}",
-            new ImageAddedResponse(imageId, ShardRouting.ShardKey(index.Name, shard), representation.CentroidCount, sourceUri));
+            new ImageAddedResponse(imageId, ShardRouting.ShardKey(index.Name, shard), representation.CentroidCount));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, string imageId, IndexCatalog catalog, ShardFanOut fanOut)
     {
+        if (InputBounds.ImageIdProblem(imageId) is { } idProblem) return Problems.BadRequest("Invalid image id", idProblem);
         IndexDefinition? index = await catalog.FindAsync(name);
         if (index is null) return Problems.UnknownIndex(name);
         int deleted = await fanOut.DeleteAsync(index, [imageId]);
@@ -94,17 +115,18 @@ public static class ImagesApi
     }
 
     public static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> ContentAsync(
-        string name, string imageId, IndexCatalog catalog, ShardFanOut fanOut, IOptions<GatewayOptions> options)
+        string name, string imageId, IndexCatalog catalog, ShardFanOut fanOut, FileRoots roots)
     {
+        if (InputBounds.ImageIdProblem(imageId) is { } idProblem) return Problems.BadRequest("Invalid image id", idProblem);
         IndexDefinition? index = await catalog.FindAsync(name);
         if (index is null) return Problems.UnknownIndex(name);
         StoredImage? image = await fanOut.Shard(index, ShardRouting.ShardOf(imageId, index.ShardCount)).GetImageAsync(imageId);
         if (image is null) return Problems.UnknownImage(name, imageId);
-        if (LocalPath(image.SourceUri) is not { } path) return Problems.NoContent($"Image '{imageId}' has no local source file (source: '{image.SourceUri}').");
+        if (LocalPath(image.SourceUri) is not { } path) return Problems.NoContent($"Image '{imageId}' has no local source file.");
 
-        // The stored source names the file, but only files under the allowed roots are ever served.
-        string? file = AllowedFile(path, options.Value.FileRoots);
-        if (file is null) return Problems.NoContent($"The source of image '{imageId}' is not under a directory this gateway may read.");
+        // The stored source names the file, but only image files whose real path (links resolved) lies under the allowed roots are served.
+        string? file = roots.Resolve(path)?.Path;
+        if (file is null || !IsImageFile(file)) return Problems.NoContent($"The source of image '{imageId}' is not an image file under a directory this gateway may read.");
         if (!File.Exists(file)) return Problems.NoContent($"The source file of image '{imageId}' is gone.");
         return TypedResults.PhysicalFile(file, ContentTypeOf(file), enableRangeProcessing: true);
     }
@@ -127,16 +149,5 @@ public static class ImagesApi
         _ => "application/octet-stream",
     };
 
-    /// <summary>The full path when it lies inside one of the roots (after resolving "..").</summary>
-    private static string? AllowedFile(string path, IEnumerable<string> roots)
-    {
-        string full = Path.GetFullPath(path);
-        foreach (string root in roots)
-        {
-            string fullRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)) + Path.DirectorySeparatorChar;
-            if (full.StartsWith(fullRoot, StringComparison.Ordinal)) return full;
-        }
-
-        return null;
-    }
+    private static bool IsImageFile(string file) => ContentTypeOf(file) != "application/octet-stream";
 }

@@ -2,8 +2,11 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using ObjectRetrieval.Abstractions;
+using ObjectRetrieval.Abstractions.Ingest;
 using ObjectRetrieval.Core.Aggregation;
 using ObjectRetrieval.Core.Index;
+using ObjectRetrieval.Gateway.Security;
+using Microsoft.Extensions.Options;
 
 namespace ObjectRetrieval.Gateway.Api;
 
@@ -11,14 +14,27 @@ public static class IndexesApi
 {
     public static IEndpointRouteBuilder MapIndexesApi(this IEndpointRouteBuilder api)
     {
-        api.MapPost("/indexes", CreateAsync).WithName("CreateIndex").WithSummary("Creates an index (idempotent for the same definition).");
-        api.MapGet("/indexes/{name}", GetAsync).WithName("GetIndex").WithSummary("An index's definition and statistics, in total and per shard.");
+        api.MapPost("/indexes", CreateAsync).RequireAuthorization(ApiPolicies.Admin).WithName("CreateIndex").WithSummary("Creates an index (idempotent for the same definition).");
+        api.MapDelete("/indexes/{name}", DeleteAsync).RequireAuthorization(ApiPolicies.Admin).WithName("DeleteIndex")
+            .WithSummary("Deletes an index: cancels its unfinished ingest jobs, deactivates its shards, removes its storage.");
+        api.MapGet("/indexes/{name}", GetAsync).RequireAuthorization(ApiPolicies.Read).WithName("GetIndex").WithSummary("An index's definition and statistics, in total and per shard.");
         return api;
     }
 
     public static async Task<Results<Created<IndexDefinitionResponse>, Ok<IndexDefinitionResponse>, ProblemHttpResult>> CreateAsync(
-        CreateIndexRequest request, IndexCatalog catalog, QueryEmbeddingCache embeddings)
+        CreateIndexRequest request, IndexCatalog catalog, QueryEmbeddingCache embeddings, IOptions<GatewayOptions> options)
     {
+        QuotaSettings quotas = options.Value.Quotas;
+        if (request.Shards > quotas.MaxShardsPerIndex)
+        {
+            return Problems.QuotaExceeded($"An index may have at most {quotas.MaxShardsPerIndex} shards ({GatewayOptions.SectionName}:Quotas:MaxShardsPerIndex); {request.Shards} were asked for.");
+        }
+
+        if (request.Ivf is { } asked && asked.ListCount > quotas.MaxIvfLists)
+        {
+            return Problems.QuotaExceeded($"An index may have at most {quotas.MaxIvfLists} IVF lists ({GatewayOptions.SectionName}:Quotas:MaxIvfLists); {asked.ListCount} were asked for.");
+        }
+
         if (!Enum.TryParse(request.Codec, ignoreCase: true, out VectorCodecKind codec) || !Enum.IsDefined(codec))
         {
             return Problems.BadRequest("Unknown codec", $"Codec '{request.Codec}' is not one of: int8, float16, float32.");
@@ -62,6 +78,21 @@ public static class IndexesApi
             stats.Answers.Select(s => new ShardStatsResponse(s.ShardKey, s.Images, s.Vectors, s.MemoryBytes, s.Segments, s.LogRecords, s.Silo, s.MemoryByMode)).ToArray(),
             stats.Partial,
             stats.MissingShards));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, IndexCatalog catalog, IGrainFactory grains)
+    {
+        if (!IndexDefinition.IsValidName(name) || await catalog.FindAsync(name) is null) return Problems.UnknownIndex(name);
+
+        // Jobs writing into the index stop first, so none upserts into shards that are going away.
+        IIngestJobRegistryGrain registry = grains.GetGrain<IIngestJobRegistryGrain>(IIngestJobRegistryGrain.Key);
+        foreach (string jobId in await registry.ListAsync())
+        {
+            IIngestJobGrain job = grains.GetGrain<IIngestJobGrain>(jobId);
+            if (await job.StatusAsync() is { } status && status.Index == name && !status.IsFinished && status.Phase != IngestJobPhase.Cancelling) await job.CancelAsync();
+        }
+
+        return await catalog.DeleteAsync(name) ? TypedResults.NoContent() : Problems.UnknownIndex(name);
     }
 
     internal static IndexDefinitionResponse ToResponse(IndexDefinition d) => new(

@@ -20,6 +20,12 @@ internal static class Problems
     public static ProblemHttpResult Conflict(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: "Index exists with another definition");
 
+    public static ProblemHttpResult QuotaExceeded(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Quota exceeded");
+
+    public static ProblemHttpResult SourceNotAllowed(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Source not allowed");
+
     public static ProblemHttpResult Unavailable(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not available on this gateway");
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Core.Representation;
+using ObjectRetrieval.Gateway.Security;
 
 namespace ObjectRetrieval.Gateway.Api;
 
@@ -12,9 +13,13 @@ public static class SearchApi
     public const int MaxQueryLength = 1000;
     public const int MaxK = 1000;
 
+    /// <summary>Most IVF lists one search may probe (the list-count quota's default is far above any useful probe).</summary>
+    public const int MaxNProbe = 4096;
+
     public static IEndpointRouteBuilder MapSearchApi(this IEndpointRouteBuilder api)
     {
         api.MapPost("/indexes/{name}/search", SearchAsync)
+            .RequireAuthorization(ApiPolicies.Read)
             .WithName("Search")
             .WithSummary("Top-k images containing the object the query names, merged over all shards.");
         return api;
@@ -27,7 +32,7 @@ public static class SearchApi
         if (string.IsNullOrWhiteSpace(request.Query)) return Problems.BadRequest("Empty query", "Give the object to look for in \"query\".");
         if (request.Query.Length > MaxQueryLength) return Problems.BadRequest("Query too long", $"The query has {request.Query.Length} characters; at most {MaxQueryLength} are allowed.");
         if (request.K is < 1 or > MaxK) return Problems.BadRequest("k out of range", $"k must be between 1 and {MaxK}; it was {request.K}.");
-        if (request.NProbe is < 1) return Problems.BadRequest("nprobe out of range", "nprobe must be at least 1.");
+        if (request.NProbe is < 1 or > MaxNProbe) return Problems.BadRequest("nprobe out of range", $"nprobe must be between 1 and {MaxNProbe}; it was {request.NProbe}.");
         if (!ModeVectors.TryParse(request.Mode, out ScoringMode mode))
         {
             return Problems.BadRequest("Unknown mode", $"Mode '{request.Mode}' is not one of: {string.Join(", ", Enum.GetNames<ScoringMode>().Select(m => m.ToLowerInvariant()))}.");
@@ -68,7 +73,7 @@ public static class SearchApi
     }
 
     private static SearchHitResponse ToResponse(ShardHit hit) =>
-        new(hit.ImageId, hit.SourceUri, hit.Score, hit.MatchedCluster, hit.Region is null ? null : ToResponse(hit.Region));
+        new(hit.ImageId, hit.Score, hit.MatchedCluster, hit.Region is null ? null : ToResponse(hit.Region));
 
     private static RegionResponse ToResponse(RegionMask region)
     {

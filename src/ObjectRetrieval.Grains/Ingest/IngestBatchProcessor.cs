@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Abstractions.Ingest;
 using ObjectRetrieval.Core.Representation;
@@ -9,15 +10,21 @@ namespace ObjectRetrieval.Grains.Ingest;
 /// What an encoder worker does with one leased batch: asks the shards which images they already hold at
 /// the listed version, downloads and encodes the rest (at most <see cref="IngestSettings.MaxImagesInFlight"/>
 /// per silo at a time, all through the silo's one batching encoder), and upserts the representations
-/// grouped by shard. Returns only after every shard acknowledged its upsert.
+/// grouped by shard. Returns only after every shard acknowledged its upsert. An image whose encoding throws
+/// anything but a typed rejection is retried on its own, each attempt under a timeout, and then recorded as
+/// poison: one bad image never fails its batch, so the batch is not re-leased forever.
 /// </summary>
 public sealed class IngestBatchProcessor(
     IGrainFactory grains,
     IngestSourceReader sources,
     IIngestImageEncoder encoder,
     IngestSiloThrottle throttle,
+    IOptions<IngestSettings> settings,
     ILogger<IngestBatchProcessor> logger)
 {
+    /// <summary>The failure reason of an image isolated after its encoding kept failing unexpectedly.</summary>
+    public const string PoisonReason = "poison";
+
     private enum Plan
     {
         Encode,
@@ -58,7 +65,8 @@ public sealed class IngestBatchProcessor(
         {
             try
             {
-                encoded[i] = await EncodeAsync(lease, definition, lease.Items[i], ids[i], cancellationToken);
+                (encoded[i], failures[i]) = await EncodeIsolatedAsync(lease, definition, lease.Items[i], ids[i], cancellationToken);
+                if (failures[i] is not null) plans[i] = Plan.Failed;
             }
             catch (ImageRejectedException e)
             {
@@ -101,6 +109,37 @@ public sealed class IngestBatchProcessor(
                 plans[i] = metadata.TryGetValue(IngestNames.JobMetadata, out string? job) && job == lease.JobId ? Plan.Done : Plan.Unchanged;
             }
         }));
+    }
+
+    /// <summary>The representation, or (after the last failed attempt) the image's poison record.</summary>
+    private async Task<(ImageRepresentation? Encoded, IngestFailure? Poison)> EncodeIsolatedAsync(
+        IngestLease lease, IndexDefinition definition, IngestItem item, string imageId, CancellationToken cancellationToken)
+    {
+        IngestSettings limits = settings.Value;
+        for (int attempt = 1; ; attempt++)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(limits.ImageTimeout);
+            string problem;
+            try
+            {
+                return (await EncodeAsync(lease, definition, item, imageId, timeout.Token), null);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                problem = $"TimeoutException: no result within {limits.ImageTimeout.TotalSeconds:0.#} s";
+            }
+            catch (Exception e) when (e is not (ImageRejectedException or SourceReadException or OperationCanceledException))
+            {
+                problem = $"{e.GetType().Name}: {e.Message}";
+            }
+
+            logger.LogWarning("Image {Image} of job {Job}, attempt {Attempt} of {Attempts}: {Problem}", item.Name, lease.JobId, attempt, limits.PoisonAttempts, problem);
+            if (attempt >= limits.PoisonAttempts)
+            {
+                return (null, new IngestFailure(item.Name, PoisonReason, $"Failed {attempt} times; last: {problem}"));
+            }
+        }
     }
 
     private async Task<ImageRepresentation> EncodeAsync(IngestLease lease, IndexDefinition definition, IngestItem item, string imageId, CancellationToken cancellationToken)

@@ -26,6 +26,12 @@ public sealed class IngestSettings
     /// <summary>Images one encoder silo downloads or encodes at once: bounds download parallelism and the bytes held in memory.</summary>
     public int MaxImagesInFlight { get; set; } = 64;
 
+    /// <summary>How long one image may take to read, decode and encode before the attempt is abandoned.</summary>
+    public TimeSpan ImageTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Attempts at an image whose encoding fails for an unexpected reason before it is recorded as poison.</summary>
+    public int PoisonAttempts { get; set; } = 3;
+
     public IReadOnlyList<string> Problems()
     {
         var problems = new List<string>();
@@ -36,6 +42,8 @@ public sealed class IngestSettings
         if (MaxBatchesPerSilo < 1) problems.Add($"{p}:MaxBatchesPerSilo must be at least 1.");
         if (MaxPendingBatches < 2) problems.Add($"{p}:MaxPendingBatches must be at least 2.");
         if (MaxImagesInFlight < 1) problems.Add($"{p}:MaxImagesInFlight must be at least 1.");
+        if (ImageTimeout <= TimeSpan.Zero) problems.Add($"{p}:ImageTimeout must be positive.");
+        if (PoisonAttempts < 1) problems.Add($"{p}:PoisonAttempts must be at least 1.");
         return problems;
     }
 }

@@ -50,6 +50,15 @@ public sealed class BlobIndexStorage(BlobContainerClient container) : IIndexStor
 
     public IShardStore OpenShard(string shardKey) => new BlobShardStore(this, shardKey + "/");
 
+    public async Task DeleteIndexAsync(string indexName, CancellationToken cancellationToken = default)
+    {
+        await EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
+        await foreach (Azure.Storage.Blobs.Models.BlobItem blob in container.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = indexName + "/" }, cancellationToken).ConfigureAwait(false))
+        {
+            await container.DeleteBlobIfExistsAsync(blob.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     public async Task ProbeAsync(CancellationToken cancellationToken = default)
     {
         await EnsureContainerAsync(cancellationToken).ConfigureAwait(false);

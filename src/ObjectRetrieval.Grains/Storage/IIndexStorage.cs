@@ -17,6 +17,9 @@ public interface IIndexStorage
 
     /// <summary>Checks that the storage answers (readiness).</summary>
     Task ProbeAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the index's definition and every shard's segments and logs; an index that does not exist is no error.</summary>
+    Task DeleteIndexAsync(string indexName, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The index-level file name shared by both implementations (the shard engine names the shards' files).</summary>

@@ -28,6 +28,13 @@ public sealed class LocalDirectoryIndexStorage : IIndexStorage
 
     public IShardStore OpenShard(string shardKey) => new LocalShardStore(Path.Combine(Root, shardKey));
 
+    public Task DeleteIndexAsync(string indexName, CancellationToken cancellationToken = default)
+    {
+        string directory = Path.Combine(Root, indexName);
+        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        return Task.CompletedTask;
+    }
+
     public Task ProbeAsync(CancellationToken cancellationToken = default)
     {
         if (!Directory.Exists(Root)) throw new DirectoryNotFoundException($"Index storage directory {Root} is gone.");

@@ -35,7 +35,7 @@ public sealed class LocalCluster : IAsyncDisposable
     private LocalCluster(string root)
     {
         _root = root;
-        Http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        Http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) }.Authorize(TestApiKeys.Admin);
     }
 
     public IReadOnlyList<ClusterProcess> Processes => _processes;
@@ -228,6 +228,7 @@ public sealed class LocalCluster : IAsyncDisposable
             },
             Storage = new { Kind = "Directory", Directory = StorageDirectory },
         },
+        Gateway = new { ApiKeys = TestApiKeys.ConfigurationEntries(), FileRoots = new[] { ScenesDirectory } },
         Logging = new { LogLevel = new Dictionary<string, string> { ["Default"] = "Warning", ["Orleans"] = "Error" } },
     };
 

@@ -81,21 +81,28 @@ public sealed class IngestFixture : IAsyncLifetime
         return stats.Sum(s => s.Images);
     }
 
-    /// <summary>The ingest endpoints on Kestrel at a free port, talking to the cluster through its client.</summary>
+    /// <summary>
+    /// The gateway on Kestrel at a free port, talking to the cluster through its client: the test keys, the corpus
+    /// container (and one that does not exist) allowed as sources; the client sends the writer key.
+    /// </summary>
     public async Task<(WebApplication App, HttpClient Http)> StartGatewayAsync()
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        Dictionary<string, string?> settings = TestApiKeys.Settings();
+        settings["Gateway:AllowedContainers:0"] = Container;
+        settings["Gateway:AllowedContainers:1"] = "no-such-container";
+        settings["Gateway:FileRoots:0"] = Corpus.Directory;
+        builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddSingleton<IGrainFactory>(Client);
-        builder.Services.AddProblemDetails();
+        builder.Services.AddSingleton<IQueryEmbedder>(_ => throw new InvalidOperationException("The ingest tests embed no queries."));
+        builder.Services.AddObjectRetrievalGateway(builder.Configuration);
         WebApplication app = builder.Build();
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
-        app.MapGroup("/api/v1").MapIngestApi();
+        app.MapObjectRetrievalGateway();
         await app.StartAsync();
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return (app, new HttpClient { BaseAddress = new Uri(address) });
+        return (app, new HttpClient { BaseAddress = new Uri(address) }.Authorize(TestApiKeys.Writer));
     }
 
     private async Task<InProcessTestCluster> StartClusterAsync()
@@ -128,6 +135,8 @@ public sealed class IngestFixture : IAsyncLifetime
             if (roles.Contains(SiloRoles.Encoder))
             {
                 orleans.Services.AddSingleton<IImageEncoderService>(sp => new ImageTowerEncoderService(model, sp.GetRequiredService<ILoggerFactory>()));
+                orleans.Services.AddSingleton<IIngestImageEncoder>(sp =>
+                    new PoisonOnNameEncoder(new SharedIngestImageEncoder((ImageTowerEncoderService)sp.GetRequiredService<IImageEncoderService>())));
             }
 
             orleans.AddObjectRetrievalIngest(configuration, new StorageSettings { Kind = StorageKind.Directory, Directory = IndexDirectory });
@@ -152,4 +161,21 @@ public sealed class IngestFixture : IAsyncLifetime
 public sealed class IngestCollection : ICollectionFixture<IngestFixture>
 {
     public const string Name = "ingest";
+}
+
+/// <summary>
+/// The silo's real ingest encoder, except that an image whose id contains <see cref="Marker"/> throws an
+/// unexpected exception every time, as a decoder that crashes on one crafted file would.
+/// </summary>
+internal sealed class PoisonOnNameEncoder(IIngestImageEncoder inner) : IIngestImageEncoder
+{
+    public const string Marker = "poison";
+
+    public int Dimension => inner.Dimension;
+
+    public Task<ObjectRetrieval.Core.Representation.ImageRepresentation> EncodeAsync(
+        IngestImage image, ObjectRetrieval.Core.Aggregation.AggregationOptions aggregation, bool keepDensePatches, CancellationToken cancellationToken) =>
+        image.ImageId.Contains(Marker, StringComparison.Ordinal)
+            ? throw new InvalidOperationException("The decoder crashed on this file.")
+            : inner.EncodeAsync(image, aggregation, keepDensePatches, cancellationToken);
 }
