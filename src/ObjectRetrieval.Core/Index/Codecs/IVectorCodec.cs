@@ -52,6 +52,15 @@ public sealed class PreparedQuery
     public short[] Int8Levels { get; }
 
     public float Int8Scale { get; set; }
+
+    private float[] _productTable = [];
+
+    /// <summary>The query's table of sub-space inner products for product-quantised codes, grown on first use.</summary>
+    public Span<float> ProductTable(int length)
+    {
+        if (_productTable.Length < length) _productTable = new float[length];
+        return _productTable.AsSpan(0, length);
+    }
 }
 
 /// <summary>Creates the codec for a <see cref="VectorCodecKind"/>.</summary>
@@ -62,6 +71,7 @@ public static class VectorCodecs
         VectorCodecKind.Int8 => new Int8VectorCodec(dimension),
         VectorCodecKind.Float16 => new Float16VectorCodec(dimension),
         VectorCodecKind.Float32 => new Float32VectorCodec(dimension),
+        VectorCodecKind.ProductQuantized => throw new ArgumentException("Product-quantised codes need trained codebooks: train an IndexModel and build a CompressedMultiVectorIndex.", nameof(kind)),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown codec."),
     };
 
