@@ -31,6 +31,8 @@ internal static class BenchIndexCommand
         var perImage = new Option<int>("--vectors-per-image") { Description = "Consecutive base rows that form one image (K); recall is image recall against exact MaxSim.", DefaultValueFactory = _ => 1 };
         var rerank = new Option<string>("--rerank") { Description = "pq codecs: comma-separated re-rank depths (candidate rows scored exactly on int8 codes).", DefaultValueFactory = _ => "100" };
         var trainSample = new Option<int>("--train-sample") { Description = "pq codecs: vectors sampled to train the model (IVF centroids and codebooks).", DefaultValueFactory = _ => 131_072 };
+        var modelFile = new Option<FileInfo?>("--model") { Description = "pq codecs: index model file; loaded when it exists (no training), else trained and saved there." };
+        var maxQueries = new Option<int>("--max-queries") { Description = "Use only the first N queries of the file (0: all).", DefaultValueFactory = _ => 0 };
         var workDir = new Option<DirectoryInfo?>("--work-dir") { Description = "pq codecs: folder for the re-rank code file and the model (default: next to the base file)." };
         var threads = new Option<int>("--threads") { Description = "Threads issuing queries (latency is per query either way).", DefaultValueFactory = _ => 1 };
         var exactQueries = new Option<int>("--exact-queries") { Description = "Queries timed on the exact scan baseline (it is slow).", DefaultValueFactory = _ => 100 };
@@ -41,7 +43,7 @@ internal static class BenchIndexCommand
 
         var index = new Command("index", "Measure the shard index: recall@k, latency, QPS, build time and bytes per vector.")
         {
-            baseFile, queryFile, gtFile, k, codec, ivf, nprobe, threads, exactQueries, samplesPerList, refine, seed, json, perImage, rerank, trainSample, workDir,
+            baseFile, queryFile, gtFile, k, codec, ivf, nprobe, threads, exactQueries, samplesPerList, refine, seed, json, perImage, rerank, trainSample, workDir, maxQueries, modelFile,
         };
         index.SetAction((ParseResult r, CancellationToken ct) => Task.FromResult(Execute(r, ct)));
         return index;
@@ -58,7 +60,7 @@ internal static class BenchIndexCommand
                     IntList(r.GetValue(nprobe)!, "--nprobe"),
                     Math.Max(1, r.GetValue(threads)), Math.Max(1, r.GetValue(exactQueries)), r.GetValue(samplesPerList), r.GetValue(refine), r.GetValue(seed),
                     r.GetValue(perImage), codecName.Trim().ToLowerInvariant(), product, IntList(r.GetValue(rerank)!, "--rerank"), r.GetValue(trainSample),
-                    r.GetValue(workDir)?.FullName);
+                    r.GetValue(workDir)?.FullName, r.GetValue(maxQueries), r.GetValue(modelFile)?.FullName);
                 if (settings.VectorsPerImage < 1) throw new ArgumentException("--vectors-per-image must be at least 1.");
                 BenchReport report = Run(settings, ct);
                 if (r.GetValue(json) is { } jsonFile)
@@ -80,7 +82,7 @@ internal static class BenchIndexCommand
     internal sealed record Settings(
         string BasePath, string QueryPath, string? GroundTruthPath, int K, VectorCodecKind Codec, int IvfLists,
         int[] NProbes, int Threads, int ExactQueries, int TrainPerList, int Refine, int Seed,
-        int VectorsPerImage, string CodecName, (int SubQuantizers, int Bits)? Product, int[] RerankDepths, int TrainSample, string? WorkDir);
+        int VectorsPerImage, string CodecName, (int SubQuantizers, int Bits)? Product, int[] RerankDepths, int TrainSample, string? WorkDir, int MaxQueries, string? ModelPath);
 
     public sealed record BenchReport(
         string Base, string Queries, int BaseCount, int QueryCount, int Dimension, int K, string Codec, int Threads,
@@ -110,6 +112,7 @@ internal static class BenchIndexCommand
         if (s.K <= 0) throw new ArgumentException("--k must be at least 1.");
         VectorSet<float>? baseSet = VectorFiles.Load(s.BasePath);
         VectorSet<float> queries = VectorFiles.Load(s.QueryPath);
+        if (s.MaxQueries > 0 && s.MaxQueries < queries.Count) queries = new VectorSet<float>(queries.Data[..(s.MaxQueries * queries.Dimension)], s.MaxQueries, queries.Dimension);
         if (baseSet.Dimension != queries.Dimension)
         {
             throw new InvalidDataException($"dimension mismatch: {s.BasePath} holds {baseSet.Dimension}-dimensional vectors, {s.QueryPath} holds {queries.Dimension}.");
@@ -187,6 +190,7 @@ internal static class BenchIndexCommand
             s.VectorsPerImage == 1
                 ? $"{Path.GetFileNameWithoutExtension(s.QueryPath)}.{Path.GetFileNameWithoutExtension(s.BasePath)}.gt{s.K}.ivecs"
                 : $"{Path.GetFileNameWithoutExtension(s.QueryPath)}.{Path.GetFileNameWithoutExtension(s.BasePath)}.k{s.VectorsPerImage}.maxsim-gt{s.K}.ivecs");
+        // A truth file may hold more queries than are used (--max-queries): its first rows are theirs.
         if (s.GroundTruthPath is not null && !File.Exists(path)) throw new FileNotFoundException($"{path}: ground-truth file not found.", path);
         if (File.Exists(path))
         {
@@ -197,7 +201,7 @@ internal static class BenchIndexCommand
             }
 
             Console.WriteLine($"ground truth read from {path}");
-            return gt.Data;
+            return gt.Data[..(queries.Count * gt.Dimension)];
         }
 
         var clock = Stopwatch.StartNew();

@@ -19,18 +19,32 @@ internal static class CompressedIndexBench
         (int m, int bits) = s.Product!.Value;
         var options = new IndexModelOptions { ListCount = s.IvfLists > 0 ? s.IvfLists : DefaultLists, SubQuantizers = m, Bits = bits, Seed = s.Seed };
 
-        var clock = Stopwatch.StartNew();
-        int sampleCount = Math.Min(rows, s.TrainSample);
-        float[] sample = Sample(data, sampleCount, s.Seed);
-        IndexModel model = IndexModel.Train(sample, sampleCount, dim, options);
-        double trainSeconds = clock.Elapsed.TotalSeconds;
-        sample = [];
-        Console.WriteLine($"model trained on {sampleCount} vectors in {trainSeconds:F1} s: IVF{model.ListCount}, PQ{m}×{bits} bits (fingerprint {model.Fingerprint:x8})");
-
         string directory = s.WorkDir ?? Path.GetDirectoryName(s.BasePath) ?? ".";
         Directory.CreateDirectory(directory);
-        string stem = Path.Combine(directory, $"{Path.GetFileNameWithoutExtension(s.BasePath)}.{s.CodecName}.ivf{model.ListCount}");
-        model.Save(stem + ".model");
+        string stem = Path.Combine(directory, $"{Path.GetFileNameWithoutExtension(s.BasePath)}.{s.CodecName}.ivf{options.ListCount}");
+        string modelPath = s.ModelPath ?? stem + ".model";
+        var clock = Stopwatch.StartNew();
+        IndexModel model;
+        double trainSeconds = 0;
+        if (s.ModelPath is not null && File.Exists(modelPath))
+        {
+            model = IndexModel.Load(modelPath);
+            if (model.Dimension != dim || model.Quantizer.SubQuantizers != m || model.Quantizer.Bits != bits)
+            {
+                throw new InvalidDataException($"{modelPath}: a model of dimension {model.Dimension}, PQ{model.Quantizer.SubQuantizers}×{model.Quantizer.Bits} bits does not match --codec {s.CodecName} on {dim} dimensions.");
+            }
+
+            Console.WriteLine($"model loaded from {modelPath}: IVF{model.ListCount}, PQ{m}×{bits} bits (fingerprint {model.Fingerprint:x8}); train time not measured in this run");
+        }
+        else
+        {
+            int sampleCount = Math.Min(rows, s.TrainSample);
+            IndexModel trained = IndexModel.Train(Sample(data, sampleCount, s.Seed), sampleCount, dim, options);
+            trainSeconds = clock.Elapsed.TotalSeconds;
+            model = trained;
+            model.Save(modelPath);
+            Console.WriteLine($"model trained on {sampleCount} vectors in {trainSeconds:F1} s: IVF{model.ListCount}, PQ{m}×{bits} bits (fingerprint {model.Fingerprint:x8}), saved to {modelPath}");
+        }
 
         clock.Restart();
         CompressedMultiVectorIndex index;
@@ -54,6 +68,7 @@ internal static class CompressedIndexBench
         baseSet = null;
         data = null!;
         GC.Collect();
+        index.WarmUpRerankFile();
 
         var results = new List<BenchIndexCommand.BenchRow>();
         using (index)

@@ -110,6 +110,9 @@ public sealed partial class CompressedMultiVectorIndex : IDisposable
         return new CompressedMultiVectorIndex(model, lists.Build(), firstRows.ToArray(), new RerankCodeReader(rerankPath, model.Dimension, model.Fingerprint));
     }
 
+    /// <summary>Brings the whole re-rank file into the page cache (see <see cref="RerankCodeReader.WarmUp"/>).</summary>
+    public long WarmUpRerankFile() => _rerank.WarmUp();
+
     public bool IsDeleted(int image) => _deleted[image];
 
     /// <summary>Tombstones an image; returns false when it was deleted already.</summary>
