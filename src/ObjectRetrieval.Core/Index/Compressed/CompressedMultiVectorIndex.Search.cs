@@ -99,32 +99,63 @@ public sealed partial class CompressedMultiVectorIndex
         return units >= ushort.MaxValue ? ushort.MaxValue : (int)MathF.Floor(units);
     }
 
+    // Records are scored this many candidates after their prefetch is issued.
+    private const int PrefetchDistance = 8;
+
     private CompressedSearchResult Rerank(CandidateHeap heap, PreparedQuery prepared, int k, Scratch s, long scanned)
     {
-        int n = 0;
-        Span<float> keys = s.RerankKeys;
-        Span<int> rows = s.RerankRows;
         ReadOnlySpan<int> candidates = heap.Rows;
-        foreach (int row in candidates)
+        for (int i = 0; i < Math.Min(PrefetchDistance, candidates.Length); i++) _rerank.Prefetch(candidates[i]);
+
+        // The k best images so far, each with its best exact score: a short array scanned linearly (k is small).
+        Span<int> images = s.TopImages(k);
+        Span<float> scores = s.TopScores(k);
+        Span<int> bestRows = s.TopRows(k);
+        int held = 0, worst = 0, reranked = 0;
+        for (int i = 0; i < candidates.Length; i++)
         {
-            if (_deleted[ImageOf(row)]) continue;
-            // Negated: the sort below is ascending.
-            keys[n] = -_rerank.Score(row, prepared);
-            rows[n] = row;
-            n++;
+            if (i + PrefetchDistance < candidates.Length) _rerank.Prefetch(candidates[i + PrefetchDistance]);
+            int row = candidates[i];
+            int image = ImageOf(row);
+            if (_deleted[image]) continue;
+            float score = _rerank.Score(row, prepared);
+            reranked++;
+            if (held == k && !Better(score, image, scores[worst], images[worst])) continue;
+            int at = images[..held].IndexOf(image);
+            if (at >= 0)
+            {
+                if (!Better(score, image, scores[at], image)) continue;
+            }
+            else
+            {
+                at = held < k ? held++ : worst;
+                images[at] = image;
+            }
+
+            scores[at] = score;
+            bestRows[at] = row;
+            if (held == k) worst = Worst(scores, images);
         }
 
-        keys[..n].Sort(rows[..n]);
-        var hits = new List<ImageHit>(k);
-        for (int i = 0; i < n && hits.Count < k; i++)
+        var hits = new ImageHit[held];
+        for (int i = 0; i < held; i++) hits[i] = new ImageHit(images[i], scores[i], bestRows[i] - _firstRows[images[i]]);
+        Array.Sort(hits, static (x, y) => x.Score != y.Score ? y.Score.CompareTo(x.Score) : x.Image.CompareTo(y.Image));
+        return new CompressedSearchResult(hits, scanned, reranked, reranked * _rerank.RecordBytes);
+    }
+
+    // Higher score first; equal scores: lower image number first (deterministic).
+    private static bool Better(float score, int image, float otherScore, int otherImage) =>
+        score > otherScore || (score == otherScore && image < otherImage);
+
+    private static int Worst(ReadOnlySpan<float> scores, ReadOnlySpan<int> images)
+    {
+        int worst = 0;
+        for (int i = 1; i < scores.Length; i++)
         {
-            int image = ImageOf(rows[i]);
-            bool seen = false;
-            foreach (ImageHit hit in hits) seen |= hit.Image == image;
-            if (!seen) hits.Add(new ImageHit(image, -keys[i], rows[i] - _firstRows[image]));
+            if (Better(scores[worst], images[worst], scores[i], images[i])) worst = i;
         }
 
-        return new CompressedSearchResult([.. hits], scanned, n, n * _rerank.RecordBytes);
+        return worst;
     }
 
     /// <summary>Per-thread buffers, so concurrent searches share nothing and allocate little.</summary>
@@ -144,8 +175,24 @@ public sealed partial class CompressedMultiVectorIndex
             Table = new float[model.Quantizer.TableLength];
             QuantizedTable = new byte[model.Quantizer.TableLength];
             Heap = new CandidateHeap(depth);
-            RerankKeys = new float[depth];
-            RerankRows = new int[depth];
+            Depth = depth;
+        }
+
+        public int Depth { get; }
+
+        private int[] _topImages = [], _topRows = [];
+        private float[] _topScores = [];
+
+        public Span<int> TopImages(int k) => Grow(ref _topImages, k);
+
+        public Span<int> TopRows(int k) => Grow(ref _topRows, k);
+
+        public Span<float> TopScores(int k) => Grow(ref _topScores, k);
+
+        private static Span<T> Grow<T>(ref T[] buffer, int count)
+        {
+            if (buffer.Length < count) buffer = new T[count];
+            return buffer.AsSpan(0, count);
         }
 
         public IndexModel Model { get; }
@@ -162,14 +209,10 @@ public sealed partial class CompressedMultiVectorIndex
 
         public CandidateHeap Heap { get; }
 
-        public float[] RerankKeys { get; }
-
-        public int[] RerankRows { get; }
-
         public static Scratch For(CompressedMultiVectorIndex index, CompressedSearchSettings settings)
         {
             Scratch? scratch = s_current;
-            if (scratch is null || scratch.Model != index.Model || scratch.RerankKeys.Length < settings.RerankDepth)
+            if (scratch is null || scratch.Model != index.Model || scratch.Depth < settings.RerankDepth)
             {
                 scratch = new Scratch(index.Model, settings.RerankDepth);
                 s_current = scratch;

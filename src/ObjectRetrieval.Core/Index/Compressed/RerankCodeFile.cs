@@ -145,6 +145,14 @@ public sealed unsafe class RerankCodeReader : IDisposable
         return sum;
     }
 
+    /// <summary>Asks the CPU to start loading a row's record (its cache lines), so scoring it later does not wait on memory.</summary>
+    public void Prefetch(long row)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported || (ulong)row >= (ulong)RowCount) return;
+        byte* record = _rows + row * _recordBytes;
+        for (long offset = 0; offset < _recordBytes; offset += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(record + offset);
+    }
+
     /// <summary>Row <paramref name="row"/>'s code and scale (for moving rows, and tests).</summary>
     public (sbyte[] Code, float Scale) Read(long row)
     {
