@@ -17,7 +17,11 @@ internal static class CompressedIndexBench
         VectorSet<float> data = baseSet!;
         int dim = data.Dimension, perImage = s.VectorsPerImage, rows = data.Count, images = rows / perImage;
         (int m, int bits) = s.Product!.Value;
-        var options = new IndexModelOptions { ListCount = s.IvfLists > 0 ? s.IvfLists : DefaultLists, SubQuantizers = m, Bits = bits, Seed = s.Seed };
+        var options = new IndexModelOptions
+        {
+            ListCount = s.IvfLists > 0 ? s.IvfLists : DefaultLists, SubQuantizers = m, Bits = bits, Seed = s.Seed,
+            IvfTrainingVectors = s.TrainSample, RefinementPasses = s.Refine,
+        };
 
         string directory = s.WorkDir ?? Path.GetDirectoryName(s.BasePath) ?? ".";
         Directory.CreateDirectory(directory);
@@ -34,16 +38,21 @@ internal static class CompressedIndexBench
                 throw new InvalidDataException($"{modelPath}: a model of dimension {model.Dimension}, PQ{model.Quantizer.SubQuantizers}×{model.Quantizer.Bits} bits does not match --codec {s.CodecName} on {dim} dimensions.");
             }
 
-            Console.WriteLine($"model loaded from {modelPath}: IVF{model.ListCount}, PQ{m}×{bits} bits (fingerprint {model.Fingerprint:x8}); train time not measured in this run");
+            Console.WriteLine($"model loaded from {modelPath}: IVF{model.ListCount}, PQ{m}×{bits} bits (fingerprint {model.Fingerprint:x8}); its training time is not in this run");
+            if (s.Refine > 0)
+            {
+                clock.Restart();
+                model = model.Refine(data.Data, rows, s.Refine, options);
+                trainSeconds = clock.Elapsed.TotalSeconds;
+                Console.WriteLine($"refined over all {rows} vectors ({s.Refine} pass(es)) and codebooks retrained in {trainSeconds:F1} s (fingerprint {model.Fingerprint:x8})");
+            }
         }
         else
         {
-            int sampleCount = Math.Min(rows, s.TrainSample);
-            IndexModel trained = IndexModel.Train(Sample(data, sampleCount, s.Seed), sampleCount, dim, options);
+            model = IndexModel.Train(data.Data, rows, dim, options);
             trainSeconds = clock.Elapsed.TotalSeconds;
-            model = trained;
             model.Save(modelPath);
-            Console.WriteLine($"model trained on {sampleCount} vectors in {trainSeconds:F1} s: IVF{model.ListCount}, PQ{m}×{bits} bits (fingerprint {model.Fingerprint:x8}), saved to {modelPath}");
+            Console.WriteLine($"model trained (k-means on {Math.Min(rows, s.TrainSample)} vectors, {s.Refine} refinement pass(es) over all) in {trainSeconds:F1} s: IVF{model.ListCount}, PQ{m}×{bits} bits (fingerprint {model.Fingerprint:x8}), saved to {modelPath}");
         }
 
         clock.Restart();
@@ -91,22 +100,6 @@ internal static class CompressedIndexBench
         }
 
         return results;
-    }
-
-    private static float[] Sample(VectorSet<float> data, int count, int seed)
-    {
-        int[] chosen = new int[data.Count];
-        for (int i = 0; i < chosen.Length; i++) chosen[i] = i;
-        var random = new Random(seed);
-        float[] sample = new float[(long)count * data.Dimension];
-        for (int i = 0; i < count; i++)
-        {
-            int j = random.Next(i, chosen.Length);
-            (chosen[i], chosen[j]) = (chosen[j], chosen[i]);
-            data.Row(chosen[i]).CopyTo(sample.AsSpan(i * data.Dimension, data.Dimension));
-        }
-
-        return sample;
     }
 
     private static (double Recall, double[] SortedLatencies, double RerankBytes, double Codes, double WallSeconds) Measure(

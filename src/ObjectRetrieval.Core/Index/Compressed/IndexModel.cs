@@ -50,25 +50,90 @@ public sealed class IndexModel
 
     internal Int8VectorCodec RerankCodec => _rerankCodec;
 
-    /// <summary>Trains on <paramref name="count"/> unit vectors (row-major); deterministic for the options' seed.</summary>
-    public static IndexModel Train(float[] sample, int count, int dimension, IndexModelOptions options)
+    /// <summary>
+    /// Trains on <paramref name="count"/> unit vectors (row-major): IVF k-means on a subsample of them, the
+    /// options' refinement passes over all of them, then the product quantiser on residuals of a subsample.
+    /// Deterministic for the options' seed.
+    /// </summary>
+    public static IndexModel Train(float[] vectors, int count, int dimension, IndexModelOptions options)
     {
-        ArgumentNullException.ThrowIfNull(sample);
+        ArgumentNullException.ThrowIfNull(vectors);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate(dimension);
-        if (sample.Length < (long)count * dimension) throw new ArgumentException("The sample is shorter than its count and dimension say.", nameof(sample));
-        CoarseQuantizer lists = CoarseQuantizer.Train(sample, count, dimension, options.ListCount, options.IvfIterations, options.Seed);
+        if (vectors.Length < (long)count * dimension) throw new ArgumentException("The vectors are shorter than their count and dimension say.", nameof(vectors));
+        if (count < options.ListCount) throw new ArgumentException($"Training {options.ListCount} lists needs at least as many vectors; {count} given.", nameof(count));
+        int ivfCount = Math.Min(count, options.IvfTrainingVectors);
+        float[] ivfSample = Subsample(vectors, count, dimension, ivfCount, options.Seed + 3);
+        CoarseQuantizer lists = CoarseQuantizer.Train(ivfSample, ivfCount, dimension, options.ListCount, options.IvfIterations, options.Seed);
+        return WithQuantizer(Refined(lists, vectors, count, options.RefinementPasses), vectors, count, options);
+    }
 
+    /// <summary>
+    /// A model whose IVF centroids take <paramref name="passes"/> k-means passes over all given vectors, starting
+    /// from this model's, and whose product quantiser is retrained on the new residuals.
+    /// </summary>
+    public IndexModel Refine(float[] vectors, int count, int passes, IndexModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(vectors);
+        ArgumentNullException.ThrowIfNull(options);
+        options = options with { ListCount = ListCount, SubQuantizers = Quantizer.SubQuantizers, Bits = Quantizer.Bits };
+        options.Validate(Dimension);
+        return WithQuantizer(Refined(Lists, vectors, count, passes), vectors, count, options);
+    }
+
+    private static CoarseQuantizer Refined(CoarseQuantizer lists, float[] vectors, int count, int passes)
+    {
+        int dim = lists.Dimension;
+        int[] all = Enumerable.Range(0, count).ToArray();
+        int[] assignment = new int[count];
+        for (int pass = 0; pass < passes; pass++)
+        {
+            float[] centroids = lists.AllCentroids.ToArray();
+            CoarseKMeans.Assign(vectors, dim, all, centroids, lists.ListCount, assignment);
+            // Summed in row order: the result does not depend on the thread count.
+            float[] sums = new float[centroids.Length];
+            for (int i = 0; i < count; i++)
+            {
+                Span<float> sum = sums.AsSpan(assignment[i] * dim, dim);
+                TensorPrimitives.Add(sum, vectors.AsSpan(i * dim, dim), sum);
+            }
+
+            for (int l = 0; l < lists.ListCount; l++)
+            {
+                Span<float> sum = sums.AsSpan(l * dim, dim);
+                float norm = TensorPrimitives.Norm(sum);
+                if (norm < 1e-12f) lists.Centroid(l).CopyTo(sum);
+                else TensorPrimitives.Multiply(sum, 1f / norm, sum);
+            }
+
+            lists = lists.WithCentroids(sums);
+        }
+
+        return lists;
+    }
+
+    private static IndexModel WithQuantizer(CoarseQuantizer lists, float[] vectors, int count, IndexModelOptions options)
+    {
+        int dimension = lists.Dimension;
         int pqCount = Math.Min(count, options.PqTrainingVectors);
         int[] chosen = CoarseKMeans.SampleDistinct(count, pqCount, new Random(options.Seed + 1));
         float[] residuals = new float[(long)pqCount * dimension];
         Parallel.For(0, pqCount, i =>
         {
-            ReadOnlySpan<float> vector = sample.AsSpan(chosen[i] * dimension, dimension);
+            ReadOnlySpan<float> vector = vectors.AsSpan(chosen[i] * dimension, dimension);
             TensorPrimitives.Subtract(vector, lists.Centroid(lists.Nearest(vector)), residuals.AsSpan(i * dimension, dimension));
         });
         ProductQuantizer quantizer = ProductQuantizer.Train(residuals, pqCount, dimension, options.SubQuantizers, options.Bits, options.PqIterations, options.Seed + 2);
         return new IndexModel(lists, quantizer);
+    }
+
+    private static float[] Subsample(float[] vectors, int count, int dimension, int take, int seed)
+    {
+        if (take == count) return vectors;
+        int[] chosen = CoarseKMeans.SampleDistinct(count, take, new Random(seed));
+        float[] sample = new float[(long)take * dimension];
+        for (int i = 0; i < take; i++) vectors.AsSpan(chosen[i] * dimension, dimension).CopyTo(sample.AsSpan(i * dimension, dimension));
+        return sample;
     }
 
     /// <summary>Encodes <paramref name="count"/> row-major vectors: list, product code of the residual, int8 re-rank code.</summary>

@@ -14,6 +14,16 @@ public sealed record IndexModelOptions
 
     public int IvfIterations { get; init; } = 10;
 
+    /// <summary>At most this many of the given vectors train the IVF k-means (all when fewer).</summary>
+    public int IvfTrainingVectors { get; init; } = 131_072;
+
+    /// <summary>
+    /// k-means passes over every given vector after training on the subsample (each one assignment of all of
+    /// them). A subsample holds few vectors of each natural cluster, so its centroids can cut clusters in two;
+    /// these passes put them back together. The product quantiser is trained after them, on the final residuals.
+    /// </summary>
+    public int RefinementPasses { get; init; }
+
     public int PqIterations { get; init; } = 16;
 
     /// <summary>At most this many sample vectors train the product quantiser (all of the sample when fewer).</summary>
@@ -48,6 +58,8 @@ public sealed record IndexModelOptions
         if (Bits is not (4 or 8)) throw new ArgumentOutOfRangeException(nameof(Bits), Bits, "Sub-quantisers have 4 or 8 bits.");
         if (Bits == 4 && SubQuantizers % 2 != 0) throw new ArgumentOutOfRangeException(nameof(SubQuantizers), SubQuantizers, "4-bit fast scan needs an even number of sub-quantisers.");
         if (IvfIterations < 0 || PqIterations < 0) throw new ArgumentOutOfRangeException(nameof(IvfIterations), "Iterations must not be negative.");
+        if (RefinementPasses < 0) throw new ArgumentOutOfRangeException(nameof(RefinementPasses), RefinementPasses, "Must not be negative.");
+        if (IvfTrainingVectors < ListCount) throw new ArgumentOutOfRangeException(nameof(IvfTrainingVectors), IvfTrainingVectors, $"Training {ListCount} lists needs at least as many vectors.");
         if (PqTrainingVectors < 1) throw new ArgumentOutOfRangeException(nameof(PqTrainingVectors), PqTrainingVectors, "Must be at least 1.");
     }
 }
