@@ -41,6 +41,17 @@ public sealed class IndexModelTests
     }
 
     [Fact]
+    public void Refinement_is_deterministic_and_yields_a_new_model_of_the_same_shape()
+    {
+        (IndexModel model, float[] vectors) = Trained();
+        var options = new IndexModelOptions { Seed = 4 };
+        IndexModel once = model.Refine(vectors, 500, 1, options);
+        Assert.Equal(once.Fingerprint, model.Refine(vectors, 500, 1, options).Fingerprint);
+        Assert.NotEqual(model.Fingerprint, once.Fingerprint);
+        Assert.Equal((model.ListCount, model.Quantizer.SubQuantizers, model.Quantizer.Bits), (once.ListCount, once.Quantizer.SubQuantizers, once.Quantizer.Bits));
+    }
+
+    [Fact]
     public void Another_format_version_is_refused_by_number()
     {
         byte[] bytes = Saved(Trained().Model);
