@@ -43,8 +43,10 @@ public sealed class IndexModelTests
     [Fact]
     public void Refinement_is_deterministic_and_yields_a_new_model_of_the_same_shape()
     {
-        (IndexModel model, float[] vectors) = Trained();
-        var options = new IndexModelOptions { Seed = 4 };
+        float[] vectors = new ClusteredVectorGenerator(Dim, 10, 0.8f, 2).Generate(500, ClusteredVectorGenerator.BaseStream);
+        // k-means on 40 of the 500 vectors: passes over all of them must move the centroids.
+        var options = new IndexModelOptions { ListCount = 8, SubQuantizers = 8, Bits = 8, Seed = 4, IvfTrainingVectors = 40, IvfIterations = 2 };
+        IndexModel model = IndexModel.Train(vectors, 500, Dim, options);
         IndexModel once = model.Refine(vectors, 500, 1, options);
         Assert.Equal(once.Fingerprint, model.Refine(vectors, 500, 1, options).Fingerprint);
         Assert.NotEqual(model.Fingerprint, once.Fingerprint);
