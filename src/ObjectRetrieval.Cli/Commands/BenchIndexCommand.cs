@@ -25,12 +25,12 @@ internal static class BenchIndexCommand
         var queryFile = new Option<FileInfo>("--queries") { Description = "Query vectors (.fvecs or .npy).", Required = true };
         var gtFile = new Option<FileInfo?>("--gt") { Description = "Ground truth (.ivecs, row numbers best first). Computed exactly in float32 and saved next to the queries when absent." };
         var k = new Option<int>("--k") { Description = "Results per query (recall@k).", DefaultValueFactory = _ => 10 };
-        var codec = new Option<string>("--codec") { Description = "Vector codes: int8, fp16, f32 (exact scan and IVF), or the compressed index's product codes: pq16, pq32, pq64 (8 bits per sub-quantiser), pq32x4, pq64x4 (4-bit fast scan); all of these re-rank on int8 codes.", DefaultValueFactory = _ => "int8" };
+        var codec = new Option<string>("--codec") { Description = "Vector codes: int8, fp16, f32 (exact scan and IVF), or the compressed index's product codes: pqM with 8 bits per sub-quantiser (pq16, pq32, pq64) or pqMx4 with 4-bit fast scan (pq32x4, pq64x4, pq128x4); these re-rank on int8 codes from a mapped file.", DefaultValueFactory = _ => "int8" };
         var ivf = new Option<int>("--ivf") { Description = "IVF lists (int8/fp16/f32: also build an IVF index, 0 = exact scan only; pq codecs: the model's lists, 0 = 1024).", DefaultValueFactory = _ => 0 };
         var nprobe = new Option<string>("--nprobe") { Description = "Comma-separated nprobe values to measure.", DefaultValueFactory = _ => "1,2,4,8,16" };
         var perImage = new Option<int>("--vectors-per-image") { Description = "Consecutive base rows that form one image (K); recall is image recall against exact MaxSim.", DefaultValueFactory = _ => 1 };
         var rerank = new Option<string>("--rerank") { Description = "pq codecs: comma-separated re-rank depths (candidate rows scored exactly on int8 codes).", DefaultValueFactory = _ => "100" };
-        var trainSample = new Option<int>("--train-sample") { Description = "pq codecs: vectors sampled to train the model (IVF centroids and codebooks).", DefaultValueFactory = _ => 131_072 };
+        var trainSample = new Option<int>("--train-sample") { Description = "pq codecs: vectors sampled for the IVF k-means of the model (then --refine passes over all vectors, then the codebooks).", DefaultValueFactory = _ => 131_072 };
         var modelFile = new Option<FileInfo?>("--model") { Description = "pq codecs: index model file; loaded when it exists (no training), else trained and saved there." };
         var maxQueries = new Option<int>("--max-queries") { Description = "Use only the first N queries of the file (0: all).", DefaultValueFactory = _ => 0 };
         var workDir = new Option<DirectoryInfo?>("--work-dir") { Description = "pq codecs: folder for the re-rank code file and the model (default: next to the base file)." };

@@ -70,7 +70,17 @@ internal static class GenVectorsCommand
             }
             catch (ArgumentOutOfRangeException e)
             {
-                return Fail(e.Message);
+                string option = e.ParamName switch
+                {
+                    "queryCosine" => "--query-cosine",
+                    "vectorCosine" => "--cosine",
+                    "conceptCount" => "--centres",
+                    "vectorsPerImage" => "--vectors-per-image",
+                    "dimension" => "--dim",
+                    "zipfExponent" => "--zipf",
+                    _ => e.ParamName ?? "a setting",
+                };
+                return Fail($"{option}: {e.Message.Split(" (Parameter", 2)[0]}");
             }
 
             var clock = Stopwatch.StartNew();
