@@ -56,7 +56,7 @@ internal static class BenchIndexCommand
                 (int SubQuantizers, int Bits)? product = IndexModelOptions.ParseCodec(codecName);
                 var settings = new Settings(
                     r.GetValue(baseFile)!.FullName, r.GetValue(queryFile)!.FullName, r.GetValue(gtFile)?.FullName,
-                    r.GetValue(k), product is null ? VectorCodecs.Parse(codecName) : VectorCodecKind.ProductQuantized, r.GetValue(ivf),
+                    r.GetValue(k), product is null ? VectorCodecs.Parse(codecName) : VectorCodecKind.Int8, r.GetValue(ivf),
                     IntList(r.GetValue(nprobe)!, "--nprobe"),
                     Math.Max(1, r.GetValue(threads)), Math.Max(1, r.GetValue(exactQueries)), r.GetValue(samplesPerList), r.GetValue(refine), r.GetValue(seed),
                     r.GetValue(perImage), codecName.Trim().ToLowerInvariant(), product, IntList(r.GetValue(rerank)!, "--rerank"), r.GetValue(trainSample),

@@ -11,9 +11,6 @@ public enum VectorCodecKind
 
     /// <summary>Full precision, the reference.</summary>
     Float32,
-
-    /// <summary>Product-quantised residuals with trained codebooks (<see cref="Compressed.IndexModel"/>); not for the flat and IVF indexes.</summary>
-    ProductQuantized,
 }
 
 /// <summary>

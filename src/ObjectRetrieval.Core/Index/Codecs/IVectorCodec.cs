@@ -7,7 +7,8 @@ namespace ObjectRetrieval.Core.Index.Codecs;
 /// </summary>
 public interface IVectorCodec
 {
-    VectorCodecKind Kind { get; }
+    /// <summary>The kind an index definition names; null for codecs built from trained state (product quantisation), which <see cref="VectorCodecs.Create"/> cannot make.</summary>
+    VectorCodecKind? Kind { get; }
 
     int Dimension { get; }
 
@@ -71,7 +72,6 @@ public static class VectorCodecs
         VectorCodecKind.Int8 => new Int8VectorCodec(dimension),
         VectorCodecKind.Float16 => new Float16VectorCodec(dimension),
         VectorCodecKind.Float32 => new Float32VectorCodec(dimension),
-        VectorCodecKind.ProductQuantized => throw new ArgumentException("Product-quantised codes need trained codebooks: train an IndexModel and build a CompressedMultiVectorIndex.", nameof(kind)),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown codec."),
     };
 

@@ -23,7 +23,7 @@ public sealed class PqVectorCodec : IVectorCodec
 
     public ProductQuantizer Quantizer { get; }
 
-    public VectorCodecKind Kind => VectorCodecKind.ProductQuantized;
+    public VectorCodecKind? Kind => null;
 
     public int Dimension => Quantizer.Dimension;
 
