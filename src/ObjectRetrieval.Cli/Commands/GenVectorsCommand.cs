@@ -19,16 +19,22 @@ internal static class GenVectorsCommand
         var output = new Option<FileInfo>("--out") { Description = "Base vectors file (.fvecs or .npy).", Required = true };
         var queries = new Option<int>("--queries") { Description = "Number of query vectors (new points near random centres).", DefaultValueFactory = _ => 0 };
         var queriesOut = new Option<FileInfo?>("--queries-out") { Description = "Query vectors file (.fvecs or .npy); required with --queries." };
+        var multi = new Option<bool>("--multi") { Description = "Multi-vector images (K consecutive rows each, concepts of Zipf popularity) with text-like queries; --centres is the concept count, --cosine each vector's cosine to its concept." };
+        var images = new Option<int>("--images") { Description = "With --multi: number of images.", DefaultValueFactory = _ => 100_000 };
+        var perImage = new Option<int>("--vectors-per-image") { Description = "With --multi: vectors per image (K).", DefaultValueFactory = _ => 16 };
+        var queryCosine = new Option<float>("--query-cosine") { Description = "With --multi: a query's cosine to its main concept.", DefaultValueFactory = _ => 0.4f };
+        var zipf = new Option<double>("--zipf") { Description = "With --multi: Zipf exponent of concept popularity (0: uniform).", DefaultValueFactory = _ => 1.0 };
 
         var command = new Command("gen-vectors", "Generate clustered unit vectors for index benchmarks.")
         {
-            clustered, count, dim, centres, cosine, seed, output, queries, queriesOut,
+            clustered, count, dim, centres, cosine, seed, output, queries, queriesOut, multi, images, perImage, queryCosine, zipf,
         };
         command.SetAction((ParseResult r, CancellationToken ct) => Task.FromResult(Execute(r, ct)));
         return command;
 
         int Execute(ParseResult r, CancellationToken ct)
         {
+            if (r.GetValue(multi)) return ExecuteMulti(r, ct);
             int n = r.GetValue(count);
             int queryCount = r.GetValue(queries);
             FileInfo? queryFile = r.GetValue(queriesOut);
@@ -43,6 +49,57 @@ internal static class GenVectorsCommand
             {
                 Write(generator, queryCount, ClusteredVectorGenerator.QueryStream, queryFile!.FullName, ct);
                 Console.WriteLine($"wrote {queryCount} queries to {queryFile.FullName}");
+            }
+
+            return 0;
+        }
+
+        int ExecuteMulti(ParseResult r, CancellationToken ct)
+        {
+            int imageCount = r.GetValue(images);
+            int queryCount = r.GetValue(queries);
+            FileInfo? queryFile = r.GetValue(queriesOut);
+            string path = r.GetValue(output)!.FullName;
+            if (imageCount <= 0) return Fail("--images must be positive.");
+            if (queryCount > 0 && queryFile is null) return Fail("--queries needs --queries-out.");
+            if (!path.EndsWith(".fvecs", StringComparison.OrdinalIgnoreCase)) return Fail($"{path}: --multi writes .fvecs files.");
+            MultiVectorGenerator generator;
+            try
+            {
+                generator = new MultiVectorGenerator(r.GetValue(dim), r.GetValue(perImage), r.GetValue(centres), r.GetValue(cosine), r.GetValue(queryCosine), r.GetValue(zipf), r.GetValue(seed));
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                string option = e.ParamName switch
+                {
+                    "queryCosine" => "--query-cosine",
+                    "vectorCosine" => "--cosine",
+                    "conceptCount" => "--centres",
+                    "vectorsPerImage" => "--vectors-per-image",
+                    "dimension" => "--dim",
+                    "zipfExponent" => "--zipf",
+                    _ => e.ParamName ?? "a setting",
+                };
+                return Fail($"{option}: {e.Message.Split(" (Parameter", 2)[0]}");
+            }
+
+            var clock = Stopwatch.StartNew();
+            string? directory = Path.GetDirectoryName(path);
+            if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+            using (var writer = new VectorFileWriter<float>(path, generator.Dimension))
+            {
+                generator.GenerateImages(imageCount, (vectors, _) =>
+                {
+                    ct.ThrowIfCancellationRequested();
+                    writer.Append(vectors);
+                });
+            }
+
+            Console.WriteLine($"wrote {imageCount} images × {generator.VectorsPerImage} vectors × {generator.Dimension} ({generator.ConceptCount} concepts, Zipf {r.GetValue(zipf)}, cosine {generator.VectorCosine}) to {path} in {clock.Elapsed.TotalSeconds:F1} s");
+            if (queryCount > 0)
+            {
+                VectorFiles.WriteFvecs(queryFile!.FullName, generator.GenerateQueries(queryCount), generator.Dimension);
+                Console.WriteLine($"wrote {queryCount} text-like queries (cosine {generator.QueryCosine} to the main concept) to {queryFile.FullName}");
             }
 
             return 0;

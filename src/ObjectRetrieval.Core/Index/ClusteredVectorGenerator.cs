@@ -103,7 +103,7 @@ public sealed class ClusteredVectorGenerator
         }
     }
 
-    private static void FillGaussian(Random random, Span<float> values)
+    internal static void FillGaussian(Random random, Span<float> values)
     {
         // Box–Muller: two normal deviates per pair of uniforms.
         for (int i = 0; i < values.Length; i += 2)
@@ -116,7 +116,7 @@ public sealed class ClusteredVectorGenerator
     }
 
     // A fixed mix (SplitMix64 finaliser), not HashCode: that one is randomised per process.
-    private static int MixSeed(int seed, int stream, int block)
+    internal static int MixSeed(int seed, int stream, int block)
     {
         ulong z = ((ulong)(uint)seed << 32) ^ ((ulong)(uint)stream << 20) ^ (uint)block;
         z += 0x9E3779B97F4A7C15UL;

@@ -48,6 +48,12 @@ internal sealed class CoarseQuantizer
         return new CoarseQuantizer(dimension, centroids);
     }
 
+    /// <summary>A quantiser over given unit centroids (row-major), as persisted with an index model.</summary>
+    public static CoarseQuantizer FromCentroids(int dimension, float[] centroids) =>
+        centroids.Length > 0 && centroids.Length % dimension == 0 ? new CoarseQuantizer(dimension, centroids) : throw new ArgumentException($"{centroids.Length} values are not whole {dimension}-dimensional centroids.", nameof(centroids));
+
+    public ReadOnlySpan<float> AllCentroids => _centroids;
+
     /// <summary>A quantiser with the same number of lists and new centroids (unit vectors, row-major).</summary>
     public CoarseQuantizer WithCentroids(float[] centroids) =>
         centroids.Length == _centroids.Length ? new CoarseQuantizer(Dimension, centroids) : throw new ArgumentException("Centroid count changed.", nameof(centroids));

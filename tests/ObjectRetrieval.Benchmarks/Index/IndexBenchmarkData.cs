@@ -1,6 +1,7 @@
 using System.Globalization;
 using ObjectRetrieval.Core.Index;
 using ObjectRetrieval.Core.Index.Codecs;
+using ObjectRetrieval.Core.Index.Compressed;
 
 namespace ObjectRetrieval.Benchmarks.Index;
 
@@ -30,6 +31,7 @@ internal sealed class IndexBenchmarkData
         FlatFloat16 = new FlatVectorIndex(Dimension, VectorCodecKind.Float16);
         FlatFloat32 = new FlatVectorIndex(Dimension, VectorCodecKind.Float32);
         Ivf = new IvfVectorIndex(Dimension, VectorCodecKind.Int8, new IvfOptions { ListCount = lists });
+        float[] all = new float[(long)VectorCount * Dimension];
         int next = 0;
         generator.Generate(VectorCount, ClusteredVectorGenerator.BaseStream, (vectors, count) =>
         {
@@ -42,10 +44,31 @@ internal sealed class IndexBenchmarkData
                 FlatFloat16.Upsert(id, vector, 1);
                 FlatFloat32.Upsert(id, vector, 1);
                 Ivf.Upsert(id, vector, 1);
+                vector.CopyTo(all.AsSpan(next * Dimension));
             }
         });
         Ivf.Train();
+        Pq64x4 = BuildCompressed(all, lists, bits: 4);
+        Pq32 = BuildCompressed(all, lists, bits: 8, subQuantizers: 32);
     }
+
+    /// <summary>The compressed index over the same vectors; its re-rank file lives in a temporary folder removed at exit.</summary>
+    private CompressedMultiVectorIndex BuildCompressed(float[] all, int lists, int bits, int subQuantizers = 64)
+    {
+        IndexModel model = IndexModel.Train(all, VectorCount, Dimension, new IndexModelOptions { ListCount = lists, SubQuantizers = subQuantizers, Bits = bits });
+        string folder = Directory.CreateTempSubdirectory("objret-bench-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(folder, recursive: true);
+        using var writer = new CompressedIndexWriter(model, Path.Combine(folder, "codes.rerank"));
+        EncodedVectors encoded = model.EncodeParallel(all, VectorCount);
+        for (int i = 0; i < VectorCount; i++) writer.Add(encoded.Slice(i, 1));
+        return writer.Complete();
+    }
+
+    /// <summary>4-bit fast-scan PQ64 (32 B per vector) over IVF lists, int8 re-rank from a mapped file.</summary>
+    public CompressedMultiVectorIndex Pq64x4 { get; }
+
+    /// <summary>8-bit PQ32 (32 B per vector) over IVF lists, int8 re-rank from a mapped file.</summary>
+    public CompressedMultiVectorIndex Pq32 { get; }
 
     public static IndexBenchmarkData Instance => Shared.Value;
 

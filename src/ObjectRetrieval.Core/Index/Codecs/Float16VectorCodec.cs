@@ -15,7 +15,7 @@ public sealed class Float16VectorCodec : IVectorCodec
         Dimension = dimension;
     }
 
-    public VectorCodecKind Kind => VectorCodecKind.Float16;
+    public VectorCodecKind? Kind => VectorCodecKind.Float16;
 
     public int Dimension { get; }
 

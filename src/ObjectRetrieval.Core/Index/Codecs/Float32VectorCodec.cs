@@ -12,7 +12,7 @@ public sealed class Float32VectorCodec : IVectorCodec
         Dimension = dimension;
     }
 
-    public VectorCodecKind Kind => VectorCodecKind.Float32;
+    public VectorCodecKind? Kind => VectorCodecKind.Float32;
 
     public int Dimension { get; }
 

@@ -7,7 +7,8 @@ namespace ObjectRetrieval.Core.Index.Codecs;
 /// </summary>
 public interface IVectorCodec
 {
-    VectorCodecKind Kind { get; }
+    /// <summary>The kind an index definition names; null for codecs built from trained state (product quantisation), which <see cref="VectorCodecs.Create"/> cannot make.</summary>
+    VectorCodecKind? Kind { get; }
 
     int Dimension { get; }
 
@@ -52,6 +53,15 @@ public sealed class PreparedQuery
     public short[] Int8Levels { get; }
 
     public float Int8Scale { get; set; }
+
+    private float[] _productTable = [];
+
+    /// <summary>The query's table of sub-space inner products for product-quantised codes, grown on first use.</summary>
+    public Span<float> ProductTable(int length)
+    {
+        if (_productTable.Length < length) _productTable = new float[length];
+        return _productTable.AsSpan(0, length);
+    }
 }
 
 /// <summary>Creates the codec for a <see cref="VectorCodecKind"/>.</summary>

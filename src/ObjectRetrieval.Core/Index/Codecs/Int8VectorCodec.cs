@@ -26,7 +26,7 @@ public sealed class Int8VectorCodec : IVectorCodec
         QuantizesQuery = quantizeQuery;
     }
 
-    public VectorCodecKind Kind => VectorCodecKind.Int8;
+    public VectorCodecKind? Kind => VectorCodecKind.Int8;
 
     public int Dimension { get; }
 
