@@ -358,20 +358,25 @@ def verify_package(folder: Path) -> None:
     results = document["source"]["checks"]
     assert results["run"] is True and results["passed"] is True
     by_name = {r["name"]: r for r in results["results"]}
-    dense = [r for name, r in by_name.items() if "loop-form MaskCLIP" in name]
+    head = document["image"]["denseHead"]
+    dense = [r for name, r in by_name.items() if f"loop-form {head} reference" in name]
     assert dense and dense[0]["passed"] and dense[0]["maxAbsDiff"] < 1e-3
     assert any("vs library" in name and r["passed"] for name, r in by_name.items())
-    assert set(document["source"]["files"]) >= {"image.onnx", "text.onnx", "vocab.json", "merges.txt"}
+    assert any(name.startswith("global image_embeds: onnx vs library") and r["passed"] for name, r in by_name.items())
+    assert document["image"]["global"] == {"onnx": "image-global.onnx", "imageSize": 64}
+    assert document["image"]["resize"] == "center-crop" and document["image"]["resizeFilter"] == "bicubic"
+    assert set(document["source"]["files"]) >= {"image.onnx", "image-global.onnx", "text.onnx", "vocab.json",
+                                                 "merges.txt"}
 
 
-def _export_and_verify(config: str, *modules: str) -> None:
+def _export_and_verify(config: str, *modules: str, head: str = "value") -> None:
     require("torch", "onnx", "onnxruntime", "numpy", *modules)
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "package"
-        completed = export_random(config, out)
+        completed = export_random(config, out, "--dense-head", head)
         assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
         verify_package(out)
-        again = export_random(config, out)
+        again = export_random(config, out, "--dense-head", head)
         assert again.returncode == 2 and "--force" in again.stderr, "an existing package must not be overwritten"
         assert (out / "model.json").exists()
 
@@ -382,6 +387,11 @@ def test_export_random_hf() -> None:
 
 def test_export_random_open_clip() -> None:
     _export_and_verify("open_clip-config:vit-b-16-tiny", "open_clip")
+
+
+def test_export_random_open_clip_with_each_attention_dense_head() -> None:
+    for head in ("clearclip", "sclip", "naclip"):
+        _export_and_verify("open_clip-config:vit-b-16-tiny", "open_clip", head=head)
 
 
 # --------------------------------------------------------------------------- #
