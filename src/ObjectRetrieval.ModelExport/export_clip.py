@@ -30,6 +30,15 @@ from clipexport import package  # noqa: E402
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
 
+# What each --dense-head computes on the last block (x its input, t = ln_1(x),
+# d the head width); all end with ln_post and the projection.
+DENSE_PATHS = {
+    "value": "value path: out_proj(v(t)) per token (attention to itself only), no residual, no MLP",
+    "clearclip": "ClearCLIP: out_proj(softmax(q q^T/sqrt(d)) v), no residual, no MLP",
+    "sclip": "SCLIP: x + out_proj((softmax(q q^T/sqrt(d)) + softmax(k k^T/sqrt(d))) v), no MLP",
+    "naclip": "NACLIP: out_proj(softmax(k k^T/sqrt(d) + gaussian(std 5 patches)) v), no residual, no MLP",
+}
+
 
 class UsageError(Exception):
     """Bad arguments: reported as a one-line message, exit code 2."""
@@ -46,6 +55,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--out", required=True, type=Path, help="package folder to write")
     parser.add_argument("--image-size", type=int, default=448,
                         help="input side in pixels, a multiple of the patch size (default 448)")
+    parser.add_argument("--dense-head", choices=package.DENSE_HEAD_NAMES, default="value",
+                        help="training-free dense head on the last block (default value); see README")
+    parser.add_argument("--global-graph", action=argparse.BooleanOptionalAction, default=True,
+                        help="also write image-global.onnx at the training size (default on)")
+    parser.add_argument("--licence", help="licence of the weights, recorded in model.json "
+                                          "(recorded from the library when it knows it)")
     parser.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--fp16", action="store_true",
@@ -146,7 +161,8 @@ def run(args: argparse.Namespace) -> int:
         raise RuntimeError("tokenizer files do not read back identically")
     log(f"  wrote {vocab_path.name} ({len(tables.vocab)} tokens) and {merges_path.name} ({len(tables.merges)} merges)")
 
-    image_tower = towers.ImageTower(vision, args.image_size, dtype, device).eval()
+    image_tower = towers.ImageTower(vision, args.image_size, dtype, device, args.dense_head).eval()
+    train_tower = towers.ImageTower(vision, vision.train_image_size, dtype, device, args.dense_head).eval()
     text_tower = towers.TextTower(loaded.model, loaded.encode_text).eval()
     example_ids = torch.tensor(bpe.ClipBpeTokenizer(tables, loaded.context_length)(["a photo of a dog.", "a cat"]),
                                dtype=torch.int64, device=device)
@@ -159,6 +175,14 @@ def run(args: argparse.Namespace) -> int:
     checks.export_onnx(image_tower, (example_pixels,), image_path, ["pixel_values"],
                        ["image_embeds", "patch_embeds"], args.opset)
 
+    global_path = folder / package.GLOBAL_IMAGE_ONNX
+    global_path.unlink(missing_ok=True)
+    if args.global_graph:
+        log(f"exporting {global_path.name} at the training size {vision.train_image_size}px ...")
+        global_pixels = checks.random_pixels(2, vision.train_image_size, loaded.mean, loaded.std, args.seed).to(device)
+        checks.export_onnx(towers.GlobalTower(train_tower), (global_pixels,), global_path, ["pixel_values"],
+                           ["image_embeds"], args.opset)
+
     spec_of = checks.TensorSpec
     text_inputs = [spec_of("input_ids", "int64", ("batch", loaded.context_length))]
     text_outputs = [spec_of("text_embeds", "float32", ("batch", loaded.embed_dim))]
@@ -170,6 +194,11 @@ def run(args: argparse.Namespace) -> int:
             log(f"  {path.name}: declared {change}")
     notes = checks.inspect_contract(text_path, text_inputs, text_outputs)
     notes += checks.inspect_contract(image_path, image_inputs, image_outputs)
+    if args.global_graph:
+        train_size = vision.train_image_size
+        notes += checks.inspect_contract(
+            global_path, [spec_of("pixel_values", "float32", ("batch", 3, train_size, train_size))],
+            [spec_of("image_embeds", "float32", ("batch", loaded.embed_dim))])
     for note in notes:
         log(f"  note: {note}")
     log("  ONNX inputs/outputs match the contract")
@@ -177,7 +206,6 @@ def run(args: argparse.Namespace) -> int:
     results: list[checks.CheckResult] = []
     if args.check:
         log("checking ...")
-        train_tower = towers.ImageTower(vision, vision.train_image_size, dtype, device).eval()
         text_session = checks.open_session(text_path, args.device, args.fp16)
         results += report(checks.check_text(loaded, text_tower, tables, text_session, tolerance, device))
         del text_session
@@ -185,6 +213,11 @@ def run(args: argparse.Namespace) -> int:
         results += report(checks.check_image(loaded, image_tower, train_tower, image_session, tolerance, device,
                                              dtype, args.seed))
         del image_session
+        if args.global_graph:
+            global_session = checks.open_session(global_path, args.device, args.fp16)
+            results += report(checks.check_global_image(loaded, train_tower, global_session, tolerance, device,
+                                                        dtype, args.seed))
+            del global_session
         failed = [r for r in results if r.gating and not r.passed]
         if failed:
             log(f"FAILED: {len(failed)} check(s) above tolerance; model.json was not written "
@@ -197,7 +230,9 @@ def run(args: argparse.Namespace) -> int:
     document = package.build_model_json(
         name=name, version=args.version, embedding_dim=loaded.embed_dim, image_size=args.image_size,
         patch_size=vision.patch_size, mean=loaded.mean, std=loaded.std, context_length=loaded.context_length,
-        pad_token_id=bpe.PAD_TOKEN_ID, templates=templates, source=source)
+        pad_token_id=bpe.PAD_TOKEN_ID, templates=templates, source=source, dense_head=args.dense_head,
+        resize=loaded.resize, resize_filter=loaded.resize_filter,
+        global_image_size=vision.train_image_size if args.global_graph else None)
     path = package.write_model_json(folder, document)
     log(f"wrote {path} ({time.time() - started:.0f}s)")
     return EXIT_OK
@@ -235,8 +270,10 @@ def build_source(args: argparse.Namespace, loaded: Any, vision: Any, grid: int, 
         "positionEmbedding": ("unchanged (export size = training size)" if grid == vision.train_grid else
                               f"bicubic {vision.train_grid}x{vision.train_grid} -> {grid}x{grid}, "
                               "align_corners=False, class token kept; baked into image.onnx"),
-        "densePath": "MaskCLIP on the last block: proj(ln_post(out_proj(v_proj(ln_1(x))))) per patch token; "
-                     "patch index = row * grid + column",
+        "denseHead": args.dense_head,
+        "densePath": DENSE_PATHS[args.dense_head] + "; patch index = row * grid + column",
+        "resize": {"mode": loaded.resize, "filter": loaded.resize_filter},
+        "licence": args.licence or loaded.provenance.get("licence") or "not recorded (pass --licence)",
         "textInput": "input_ids only (no attention mask); pad with padTokenId after the end token",
         "checks": {
             "run": bool(args.check),

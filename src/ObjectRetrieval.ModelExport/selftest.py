@@ -128,6 +128,190 @@ def test_position_interpolation_keeps_orientation() -> None:
 
 
 # --------------------------------------------------------------------------- #
+# Dense heads against loop-form references (torch and numpy only)
+# --------------------------------------------------------------------------- #
+
+DENSE_HEADS = ("value", "clearclip", "sclip", "naclip")
+# Random-weight towers with open_clip's module layout, built from a config.
+TOWER_CONFIGS = {
+    "tiny": dict(width=64, layers=2, heads=4, patch=16, train_size=64, export_size=96, embed_dim=32, batch=2),
+    "vit-b-16": dict(width=768, layers=12, heads=12, patch=16, train_size=224, export_size=448, embed_dim=512,
+                     batch=1),
+}
+
+
+def open_clip_layout_visual(width: int, layers: int, heads: int, patch: int, train_size: int, embed_dim: int,
+                            seed: int = 0, activation: str = "gelu") -> "object":
+    """A CLIP ViT image tower with open_clip's attribute names (conv1,
+    class_embedding, positional_embedding, ln_pre, transformer.resblocks[i].
+    {ln_1, attn, ln_2, mlp}, ln_post, proj) and seeded random weights, so the
+    exporter's real adapter reads it without open_clip installed."""
+    import torch
+    from torch import nn
+
+    from clipexport import sources
+
+    class QuickGELU(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x * torch.sigmoid(1.702 * x)
+
+    class Block(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ln_1 = nn.LayerNorm(width)
+            self.attn = nn.MultiheadAttention(width, heads, batch_first=True)
+            self.ln_2 = nn.LayerNorm(width)
+            self.mlp = nn.Sequential()
+            self.mlp.add_module("c_fc", nn.Linear(width, 4 * width))
+            self.mlp.add_module("gelu", QuickGELU() if activation == "quick_gelu" else nn.GELU())
+            self.mlp.add_module("c_proj", nn.Linear(4 * width, width))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            t = self.ln_1(x)
+            x = x + self.attn(t, t, t, need_weights=False)[0]
+            return x + self.mlp(self.ln_2(x))
+
+    class Visual(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            grid = train_size // patch
+            self.conv1 = nn.Conv2d(3, width, kernel_size=patch, stride=patch, bias=False)
+            self.class_embedding = nn.Parameter(torch.randn(width) * width ** -0.5)
+            self.positional_embedding = nn.Parameter(torch.randn(1 + grid * grid, width) * width ** -0.5)
+            self.ln_pre = nn.LayerNorm(width)
+            self.transformer = nn.Module()
+            self.transformer.resblocks = nn.ModuleList(Block() for _ in range(layers))
+            self.ln_post = nn.LayerNorm(width)
+            self.proj = nn.Parameter(torch.randn(width, embed_dim) * width ** -0.5)
+
+    torch.manual_seed(seed)
+    visual = Visual().float().eval()
+    sources._randomise_affine(visual, torch.Generator().manual_seed(seed + 1))
+    return visual
+
+
+def dense_head_differences(config_name: str) -> dict[str, float]:
+    """Max abs diff, per head, of the exporter's ImageTower dense head (the code
+    traced into image.onnx) against checks.dense_reference_loop on the same
+    last-block input; raises when a head is above tolerance."""
+    import numpy as np
+    import torch
+
+    from clipexport import checks, sources, towers
+
+    config = TOWER_CONFIGS[config_name]
+    visual = open_clip_layout_visual(config["width"], config["layers"], config["heads"], config["patch"],
+                                     config["train_size"], config["embed_dim"])
+    parts = sources.open_clip_vision_parts(visual, f"random {config_name}")
+    weights = checks.reference_weights_open_clip(visual)
+    size, grid = config["export_size"], config["export_size"] // config["patch"]
+    pixels = checks.random_pixels(config["batch"], size, sources.OPENAI_MEAN, sources.OPENAI_STD, seed=3)
+    differences: dict[str, float] = {}
+    for head in DENSE_HEADS:
+        tower = towers.ImageTower(parts, size, torch.float32, torch.device("cpu"), head).eval()
+        with torch.no_grad():
+            last_input = tower.trunk(pixels)
+            got = tower.dense_head(last_input)
+        reference = checks.dense_reference_loop(head, last_input.double().numpy(), weights, grid)
+        result = checks.compare(f"{head} @{size}", got, reference, checks.FP32_TOLERANCE)
+        print(f"  {config_name} {head}: {result.line()}")
+        assert got.shape == (config["batch"], grid * grid, config["embed_dim"])
+        assert result.passed, result.line()
+        differences[head] = float(np.abs(got.double().numpy() - reference).max())
+    return differences
+
+
+def test_dense_heads_match_loop_references_on_a_tiny_tower() -> None:
+    require("torch", "numpy")
+    dense_head_differences("tiny")
+
+
+def test_dense_heads_match_loop_references_on_a_vit_b_16_sized_tower_at_448() -> None:
+    require("torch", "numpy")
+    import os
+
+    if os.environ.get("SELFTEST_LARGE") != "1":
+        raise unittest.SkipTest("set SELFTEST_LARGE=1 (ViT-B/16 sizes at 448 px, minutes of CPU)")
+    dense_head_differences("vit-b-16")
+
+
+def test_each_dense_head_differs_from_the_other_references() -> None:
+    """The reference check can fail: every head's output is far from every
+    other head's reference on the same input."""
+    require("torch", "numpy")
+    import torch
+
+    from clipexport import checks, sources, towers
+
+    visual = open_clip_layout_visual(64, 2, 4, 16, 64, 32)
+    parts = sources.open_clip_vision_parts(visual, "random tiny")
+    weights = checks.reference_weights_open_clip(visual)
+    pixels = checks.random_pixels(1, 96, sources.OPENAI_MEAN, sources.OPENAI_STD, seed=4)
+    references = {}
+    for head in DENSE_HEADS:
+        tower = towers.ImageTower(parts, 96, torch.float32, torch.device("cpu"), head).eval()
+        with torch.no_grad():
+            last_input = tower.trunk(pixels)
+            references[head] = (tower.dense_head(last_input), checks.dense_reference_loop(
+                head, last_input.double().numpy(), weights, 6))
+    for head, (got, _) in references.items():
+        for other, (_, reference) in references.items():
+            if other != head:
+                result = checks.compare(f"{head} vs {other}", got, reference, checks.FP32_TOLERANCE)
+                assert not result.passed, f"{head} is indistinguishable from the {other} reference"
+
+
+def test_naclip_prior_is_a_gaussian_over_the_patch_grid() -> None:
+    require("torch", "numpy")
+    import numpy as np
+
+    from clipexport import checks, towers
+
+    prior = towers.neighbourhood_prior(5).double().numpy()
+    assert np.allclose(prior, checks.naclip_prior_loop(5, towers.NACLIP_GAUSSIAN_STD))
+    assert prior[0].max() == 0 and prior[:, 0].max() == 0, "class token pairs get no prior"
+    # patch (0,0) is index 1, patch (0,1) index 2, patch (1,0) index 1 + 5
+    assert prior[1, 1] == 1.0 and np.isclose(prior[1, 2], np.exp(-1 / 50)) and np.isclose(prior[1, 6], prior[1, 2])
+
+
+def test_weights_in_a_model_with_the_wrong_activation_are_refused() -> None:
+    require("torch")
+    from clipexport import sources
+
+    quick = open_clip_layout_visual(64, 2, 4, 16, 64, 32, activation="quick_gelu")
+    plain = open_clip_layout_visual(64, 2, 4, 16, 64, 32)
+    assert sources.open_clip_activation(quick) == "quick_gelu"
+    assert sources.open_clip_activation(plain) == "gelu"
+    sources.check_open_clip_activation("quick_gelu", "quick_gelu", "ViT-B-16-quickgelu/openai")
+    sources.check_open_clip_activation("gelu", None, "ViT-B-16/local.bin")   # unknown: recorded, not refused
+    try:
+        sources.check_open_clip_activation(sources.open_clip_activation(plain), "quick_gelu", "ViT-B-16/openai")
+    except sources.UnsupportedModel as error:
+        assert "quick_gelu" in str(error) and "-quickgelu" in str(error), str(error)
+    else:
+        raise AssertionError("OpenAI weights in a GELU model were accepted")
+
+
+def test_resize_modes_the_package_cannot_describe_are_refused() -> None:
+    require("torch")
+    from torch import nn
+
+    from clipexport import sources
+
+    visual = nn.Module()
+    assert sources.open_clip_resize(visual, "x") == ("center-crop", "bicubic")
+    visual.preprocess_cfg = {"resize_mode": "longest", "interpolation": "bilinear"}
+    assert sources.open_clip_resize(visual, "x") == ("pad", "bilinear")
+    visual.preprocess_cfg = {"resize_mode": "squash"}
+    try:
+        sources.open_clip_resize(visual, "x")
+    except sources.UnsupportedModel as error:
+        assert "squash" in str(error)
+    else:
+        raise AssertionError("squash resize was accepted")
+
+
+# --------------------------------------------------------------------------- #
 # End-to-end exports
 # --------------------------------------------------------------------------- #
 
@@ -174,20 +358,25 @@ def verify_package(folder: Path) -> None:
     results = document["source"]["checks"]
     assert results["run"] is True and results["passed"] is True
     by_name = {r["name"]: r for r in results["results"]}
-    dense = [r for name, r in by_name.items() if "loop-form MaskCLIP" in name]
+    head = document["image"]["denseHead"]
+    dense = [r for name, r in by_name.items() if f"loop-form {head} reference" in name]
     assert dense and dense[0]["passed"] and dense[0]["maxAbsDiff"] < 1e-3
     assert any("vs library" in name and r["passed"] for name, r in by_name.items())
-    assert set(document["source"]["files"]) >= {"image.onnx", "text.onnx", "vocab.json", "merges.txt"}
+    assert any(name.startswith("global image_embeds: onnx vs library") and r["passed"] for name, r in by_name.items())
+    assert document["image"]["global"] == {"onnx": "image-global.onnx", "imageSize": 64}
+    assert document["image"]["resize"] == "center-crop" and document["image"]["resizeFilter"] == "bicubic"
+    assert set(document["source"]["files"]) >= {"image.onnx", "image-global.onnx", "text.onnx", "vocab.json",
+                                                 "merges.txt"}
 
 
-def _export_and_verify(config: str, *modules: str) -> None:
+def _export_and_verify(config: str, *modules: str, head: str = "value") -> None:
     require("torch", "onnx", "onnxruntime", "numpy", *modules)
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "package"
-        completed = export_random(config, out)
+        completed = export_random(config, out, "--dense-head", head)
         assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
         verify_package(out)
-        again = export_random(config, out)
+        again = export_random(config, out, "--dense-head", head)
         assert again.returncode == 2 and "--force" in again.stderr, "an existing package must not be overwritten"
         assert (out / "model.json").exists()
 
@@ -198,6 +387,11 @@ def test_export_random_hf() -> None:
 
 def test_export_random_open_clip() -> None:
     _export_and_verify("open_clip-config:vit-b-16-tiny", "open_clip")
+
+
+def test_export_random_open_clip_with_each_attention_dense_head() -> None:
+    for head in ("clearclip", "sclip", "naclip"):
+        _export_and_verify("open_clip-config:vit-b-16-tiny", "open_clip", head=head)
 
 
 # --------------------------------------------------------------------------- #

@@ -9,9 +9,10 @@ The modules are split by concern so that the parts without heavy dependencies
                and a small reference tokenizer that mirrors the C# side.
 - ``package``  prompt templates, model.json construction and validation.
 - ``sources``  loading a checkpoint (or a seeded random model) behind one adapter.
-- ``towers``   the exported wrapper modules, including the MaskCLIP dense path.
+- ``towers``   the exported wrapper modules, including the dense heads
+               (value, ClearCLIP, SCLIP, NACLIP).
 - ``checks``   ONNX export, contract inspection and numerical verification.
 """
 
 FORMAT_VERSION = 1
-EXPORTER_VERSION = "1.0"
+EXPORTER_VERSION = "1.1"

@@ -4,17 +4,18 @@ What is compared (all on seeded random inputs):
 
 image tower, at the export size S (batch 3, the graph was traced with batch 2):
   - ONNX vs the PyTorch wrapper: image_embeds and patch_embeds;
-  - ONNX patch_embeds vs a loop-form MaskCLIP reference in float64 that reads the
-    last block's weights straight from the library modules (per token, per head,
-    attention restricted to the token itself) -- catches q/k/v slicing, head
-    layout, LayerNorm and projection-orientation mistakes;
+  - ONNX patch_embeds vs a loop-form reference of the chosen dense head in
+    float64 that reads the last block's weights straight from the library
+    modules (per image, per head, per query token) -- catches q/k/v slicing,
+    head layout, LayerNorm and projection-orientation mistakes;
   - ONNX batch of 1 vs batch of 3 (the batch axis really is dynamic);
 image tower, at the training size S0:
   - wrapper (built for S0, no interpolation) vs the library's own image
     features -- proves the wrapper's re-assembled forward equals the library's;
   - when S == S0, ONNX vs the library directly; otherwise the library at S with
     the interpolated position embedding (open_clip: swapped in; transformers: its
-    own interpolate_pos_encoding), reported but not gating.
+    own interpolate_pos_encoding), gating: a mismatch blocks the export;
+global graph (image-global.onnx, training size): ONNX vs the library.
 text tower:
   - package tokenizer (reading the written vocab.json/merges.txt) vs the
     library tokenizer: identical ids up to the end token;
@@ -260,6 +261,10 @@ def _f64(tensor: Optional[Tensor], size: int = 0) -> np.ndarray:
 @dataclass
 class DenseReferenceWeights:
     ln_1: tuple[np.ndarray, np.ndarray, float]
+    query_weight: np.ndarray      # [W, W]
+    query_bias: np.ndarray        # [W]
+    key_weight: np.ndarray        # [W, W]
+    key_bias: np.ndarray          # [W]
     value_weight: np.ndarray      # [W, W]
     value_bias: np.ndarray        # [W]
     out_weight: np.ndarray        # [W, W]
@@ -274,26 +279,33 @@ def _layer_norm_params(module: nn.Module, width: int) -> tuple[np.ndarray, np.nd
     return weight, _f64(getattr(module, "bias", None), width), float(module.eps)
 
 
+def reference_weights_open_clip(visual: nn.Module) -> DenseReferenceWeights:
+    """The last block's weights of an open_clip VisionTransformer, by open_clip's names."""
+    block = visual.transformer.resblocks[-1]
+    attention = block.attn
+    width = attention.embed_dim
+    if attention.in_proj_weight is not None:
+        query_weight, key_weight, value_weight = _f64(attention.in_proj_weight).reshape(3, width, width)
+    else:
+        query_weight, key_weight, value_weight = (_f64(attention.q_proj_weight), _f64(attention.k_proj_weight),
+                                                  _f64(attention.v_proj_weight))
+    biases = (_f64(attention.in_proj_bias).reshape(3, width) if attention.in_proj_bias is not None
+              else np.zeros((3, width)))
+    projection = _f64(visual.proj) if visual.proj is not None else np.eye(width)
+    return DenseReferenceWeights(
+        ln_1=_layer_norm_params(block.ln_1, width),
+        query_weight=query_weight, query_bias=biases[0], key_weight=key_weight, key_bias=biases[1],
+        value_weight=value_weight, value_bias=biases[2],
+        out_weight=_f64(attention.out_proj.weight), out_bias=_f64(attention.out_proj.bias, width),
+        ln_post=_layer_norm_params(visual.ln_post, width), projection=projection, heads=attention.num_heads)
+
+
 def reference_dense_weights(loaded: LoadedClip) -> DenseReferenceWeights:
     """Read the last block's weights from the library modules by their library
     names -- deliberately not through ``VisionParts`` -- so that a slicing or
     orientation mistake there shows up as a mismatch."""
     if loaded.library == "open_clip":
-        visual = loaded.model.visual
-        block = visual.transformer.resblocks[-1]
-        attention = block.attn
-        width = attention.embed_dim
-        if attention.in_proj_weight is not None:
-            _, _, value_weight = _f64(attention.in_proj_weight).reshape(3, width, width)   # q, k, v stacked
-        else:
-            value_weight = _f64(attention.v_proj_weight)
-        value_bias = (_f64(attention.in_proj_bias).reshape(3, width)[2]
-                      if attention.in_proj_bias is not None else np.zeros(width))
-        projection = _f64(visual.proj) if visual.proj is not None else np.eye(width)
-        return DenseReferenceWeights(
-            ln_1=_layer_norm_params(block.ln_1, width), value_weight=value_weight, value_bias=value_bias,
-            out_weight=_f64(attention.out_proj.weight), out_bias=_f64(attention.out_proj.bias, width),
-            ln_post=_layer_norm_params(visual.ln_post, width), projection=projection, heads=attention.num_heads)
+        return reference_weights_open_clip(loaded.model.visual)
     vision = loaded.model.vision_model
     layer = vision.encoder.layers[-1]
     attention = layer.self_attn
@@ -301,6 +313,8 @@ def reference_dense_weights(loaded: LoadedClip) -> DenseReferenceWeights:
     heads = getattr(attention, "num_heads", None) or loaded.model.config.vision_config.num_attention_heads
     return DenseReferenceWeights(
         ln_1=_layer_norm_params(layer.layer_norm1, width),
+        query_weight=_f64(attention.q_proj.weight), query_bias=_f64(attention.q_proj.bias, width),
+        key_weight=_f64(attention.k_proj.weight), key_bias=_f64(attention.k_proj.bias, width),
         value_weight=_f64(attention.v_proj.weight), value_bias=_f64(attention.v_proj.bias, width),
         out_weight=_f64(attention.out_proj.weight), out_bias=_f64(attention.out_proj.bias, width),
         ln_post=_layer_norm_params(vision.post_layernorm, width),
@@ -315,25 +329,72 @@ def _layer_norm(vector: np.ndarray, params: tuple[np.ndarray, np.ndarray, float]
     return (vector - mean) / math.sqrt(variance + eps) * weight + bias
 
 
-def maskclip_dense_loop(last_block_input: np.ndarray, weights: DenseReferenceWeights) -> np.ndarray:
-    """MaskCLIP on the last block, written as a plain loop: for every patch token,
-    run the block's self-attention with each token attending only to itself
-    (a softmax over a single key is 1, so each head returns that token's value),
-    then the output projection, then ln_post and the projection -- no residual,
-    no MLP. ``last_block_input`` is ``[B, 1 + N, W]``; returns ``[B, N, D]``."""
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max())
+    return shifted / shifted.sum()
+
+
+def naclip_prior_loop(grid: int, std: float) -> np.ndarray:
+    """NACLIP's Gaussian neighbourhood prior, pair by pair: patch index i is at
+    row i // g, column i % g; pairs with the class token (index 0) get 0."""
+    tokens = 1 + grid * grid
+    prior = np.zeros((tokens, tokens))
+    for i in range(1, tokens):
+        row_i, col_i = divmod(i - 1, grid)
+        for j in range(1, tokens):
+            row_j, col_j = divmod(j - 1, grid)
+            prior[i, j] = math.exp(-((row_i - row_j) ** 2 + (col_i - col_j) ** 2) / (2.0 * std * std))
+    return prior
+
+
+def dense_reference_loop(head: str, last_block_input: np.ndarray, weights: DenseReferenceWeights,
+                         grid: int, naclip_std: float = 5.0) -> np.ndarray:
+    """The published dense heads on the last block, written as plain loops over
+    images, heads and query tokens (float64), from the block's weights:
+
+    - value (MaskCLIP's value path without its residual/MLP): each token attends
+      only to itself, so each head returns that token's value;
+    - clearclip: logits q_i . q_j / sqrt(d); no residual, no MLP;
+    - sclip: softmax(q_i . q_j / sqrt d) + softmax(k_i . k_j / sqrt d); the
+      block input is added back (residual), no MLP;
+    - naclip: logits k_i . k_j / sqrt(d) + exp(-|p_i - p_j|^2 / (2 std^2));
+      no residual, no MLP;
+
+    then ln_post and the projection. ``last_block_input`` is ``[B, 1 + N, W]``;
+    returns ``[B, N, D]`` for the patch tokens."""
     batch, tokens, width = last_block_input.shape
     head_dim = width // weights.heads
+    scale = 1.0 / math.sqrt(head_dim)
+    prior = naclip_prior_loop(grid, naclip_std) if head == "naclip" else None
     output = np.zeros((batch, tokens - 1, weights.projection.shape[1]))
     for b in range(batch):
-        for t in range(1, tokens):                                   # skip the class token
-            normed = _layer_norm(last_block_input[b, t], weights.ln_1)
+        normed = np.stack([_layer_norm(last_block_input[b, t], weights.ln_1) for t in range(tokens)])
+        per_head = []                                                # (queries, keys, values) of every token
+        for h in range(weights.heads):
+            rows = slice(h * head_dim, (h + 1) * head_dim)
+            per_head.append(tuple(normed @ w[rows].T + bias[rows] for w, bias in (
+                (weights.query_weight, weights.query_bias), (weights.key_weight, weights.key_bias),
+                (weights.value_weight, weights.value_bias))))
+        for t in range(1, tokens):                                   # patch tokens; the class token is a key only
             head_outputs = []
-            for head in range(weights.heads):
-                rows = slice(head * head_dim, (head + 1) * head_dim)
-                value = weights.value_weight[rows] @ normed + weights.value_bias[rows]
-                attention_to_self = 1.0
-                head_outputs.append(attention_to_self * value)
+            for queries, keys, values in per_head:
+                if head == "value":
+                    head_outputs.append(values[t])                   # softmax over one key is 1
+                    continue
+                if head == "clearclip":
+                    attention = _softmax(np.array([queries[t] @ queries[j] for j in range(tokens)]) * scale)
+                elif head == "sclip":
+                    attention = (_softmax(np.array([queries[t] @ queries[j] for j in range(tokens)]) * scale)
+                                 + _softmax(np.array([keys[t] @ keys[j] for j in range(tokens)]) * scale))
+                elif head == "naclip":
+                    assert prior is not None
+                    attention = _softmax(np.array([keys[t] @ keys[j] * scale + prior[t, j] for j in range(tokens)]))
+                else:
+                    raise ValueError(f"unknown dense head {head!r}")
+                head_outputs.append(attention @ values)              # sum_j attention_j * value_j
             attended = weights.out_weight @ np.concatenate(head_outputs) + weights.out_bias
+            if head == "sclip":
+                attended = attended + last_block_input[b, t]
             output[b, t - 1] = _layer_norm(attended, weights.ln_post) @ weights.projection
     return output
 
@@ -367,8 +428,10 @@ def check_image(loaded: LoadedClip, tower: ImageTower, train_tower: ImageTower, 
     results.append(compare(f"image_embeds: onnx vs torch wrapper @{size}", onnx_image, ref_image, tolerance))
     results.append(compare(f"patch_embeds: onnx vs torch wrapper @{size}", onnx_patches, ref_patches, tolerance))
 
-    dense = maskclip_dense_loop(to_numpy(last_input).astype(np.float64), reference_dense_weights(loaded))
-    results.append(compare("patch_embeds: onnx vs loop-form MaskCLIP reference (float64)",
+    head = tower.dense_head_name
+    dense = dense_reference_loop(head, to_numpy(last_input).astype(np.float64), reference_dense_weights(loaded),
+                                 grid)
+    results.append(compare(f"patch_embeds: onnx vs loop-form {head} reference (float64)",
                            onnx_patches[:2], dense, tolerance))
 
     single_image, single_patches = session.run(["image_embeds", "patch_embeds"],
@@ -393,10 +456,23 @@ def check_image(loaded: LoadedClip, tower: ImageTower, train_tower: ImageTower, 
         try:
             with torch.no_grad():
                 library = loaded.encode_image_at_size(pixels.to(device, dtype), tower.position_embedding[0])
-            results.append(compare(name, onnx_image, library, tolerance, gating=False))
-        except Exception as error:  # noqa: BLE001 - informational only
+            results.append(compare(name, onnx_image, library, tolerance))
+        except Exception as error:  # noqa: BLE001 - the library cannot run at this size: recorded
             results.append(CheckResult(name, False, gating=False, note=f"not comparable: {error}"))
     return results
+
+
+def check_global_image(loaded: LoadedClip, train_tower: ImageTower, session: Any, tolerance: Tolerance,
+                       device: torch.device, dtype: torch.dtype, seed: int) -> list[CheckResult]:
+    """The training-size graph (image-global.onnx) against the library itself."""
+    size = train_tower.image_size
+    pixels = random_pixels(3, size, loaded.mean, loaded.std, seed + 2)
+    (onnx_image,) = session.run(["image_embeds"], {"pixel_values": pixels.numpy()})
+    with torch.no_grad():
+        library = loaded.encode_image(pixels.to(device, dtype))
+    (single,) = session.run(["image_embeds"], {"pixel_values": pixels[:1].numpy()})
+    return [compare(f"global image_embeds: onnx vs library @{size} (training size)", onnx_image, library, tolerance),
+            compare("global image_embeds: onnx batch 1 vs batch 3", single, onnx_image[:1], tolerance)]
 
 
 # --------------------------------------------------------------------------- #

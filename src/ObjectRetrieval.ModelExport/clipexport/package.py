@@ -22,7 +22,9 @@ TEXT_ONNX = "text.onnx"
 VOCAB_FILE = "vocab.json"
 MERGES_FILE = "merges.txt"
 MODEL_JSON = "model.json"
-RESIZE_MODE = "center-crop"
+GLOBAL_IMAGE_ONNX = "image-global.onnx"
+RESIZE_MODES = ("center-crop", "pad")       # what the C# reader understands
+DENSE_HEAD_NAMES = ("value", "clearclip", "sclip", "naclip")
 
 # Photo-style members of the 80 ImageNet templates published with CLIP, including
 # "a photo of a {}." and the photo-style members of the 7-template ensemble that
@@ -82,6 +84,10 @@ def build_model_json(
     pad_token_id: int,
     templates: Sequence[str],
     source: dict[str, Any],
+    dense_head: str = "value",
+    resize: str = "center-crop",
+    resize_filter: str = "bicubic",
+    global_image_size: int | None = None,
 ) -> dict[str, Any]:
     """The model.json document, in the exact shape the C# reader validates."""
     document = {
@@ -95,7 +101,9 @@ def build_model_json(
             "patchSize": int(patch_size),
             "mean": [float(v) for v in mean],
             "std": [float(v) for v in std],
-            "resize": RESIZE_MODE,
+            "resize": resize,
+            "resizeFilter": resize_filter,
+            "denseHead": dense_head,
         },
         "text": {
             "onnx": TEXT_ONNX,
@@ -113,6 +121,9 @@ def build_model_json(
         "promptTemplates": list(templates),
         "source": source,
     }
+    if global_image_size is not None:
+        # Extra graph at the training size: image_embeds as the checkpoint was trained.
+        document["image"]["global"] = {"onnx": GLOBAL_IMAGE_ONNX, "imageSize": int(global_image_size)}
     validate_model_json(document)
     return document
 
@@ -143,7 +154,15 @@ def validate_model_json(document: dict[str, Any], folder: Path | None = None) ->
         expect(isinstance(values, list) and len(values) == 3 and all(isinstance(v, float) for v in values),
                f"image.{key} must be three floats")
     expect(all(v > 0 for v in image.get("std") or [0]), "image.std must be positive")
-    expect(image.get("resize") == RESIZE_MODE, f"image.resize must be '{RESIZE_MODE}'")
+    expect(image.get("resize") in RESIZE_MODES, f"image.resize must be one of {', '.join(RESIZE_MODES)}")
+    expect(isinstance(image.get("resizeFilter"), str) and image["resizeFilter"] != "",
+           "image.resizeFilter must be a non-empty string")
+    expect(image.get("denseHead") in DENSE_HEAD_NAMES, f"image.denseHead must be one of {', '.join(DENSE_HEAD_NAMES)}")
+    global_image = image.get("global")
+    if global_image is not None:
+        expect(isinstance(global_image, dict) and global_image.get("onnx") == GLOBAL_IMAGE_ONNX
+               and _positive_int(global_image.get("imageSize")),
+               f"image.global must name {GLOBAL_IMAGE_ONNX} and a positive imageSize")
 
     text = document.get("text") or {}
     expect(text.get("onnx") == TEXT_ONNX, "text.onnx must be 'text.onnx'")
@@ -165,7 +184,8 @@ def validate_model_json(document: dict[str, Any], folder: Path | None = None) ->
     expect(isinstance(document.get("source"), dict), "source must be an object")
 
     if folder is not None:
-        for file_name in (IMAGE_ONNX, TEXT_ONNX, VOCAB_FILE, MERGES_FILE):
+        names = [IMAGE_ONNX, TEXT_ONNX, VOCAB_FILE, MERGES_FILE] + ([GLOBAL_IMAGE_ONNX] if global_image else [])
+        for file_name in names:
             expect((folder / file_name).is_file(), f"{file_name} missing from the package folder")
 
     if problems:

@@ -86,6 +86,10 @@ class LoadedClip:
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     provenance: dict[str, Any] = field(default_factory=dict)
+    # How the checkpoint's own preprocessing fits the image to the square input
+    # (model.json image.resize, "center-crop" or "pad") and its filter.
+    resize: str = "center-crop"
+    resize_filter: str = "bicubic"
 
 
 # --------------------------------------------------------------------------- #
@@ -231,7 +235,38 @@ def _load_open_clip(spec: SourceSpec, cache_dir: Optional[str]) -> LoadedClip:
     except TypeError:  # open_clip versions without the cache_dir argument
         tokenizer = open_clip.get_tokenizer(spec.name)
     checkpoint = spec.name + (f"/{spec.pretrained}" if spec.pretrained else "")
-    return _adapt_open_clip(model.float().eval(), tokenizer, preprocess, checkpoint)
+    if spec.name.startswith("hf-hub:"):
+        expected, pretrained_config = None, {}   # the hub's own config built the model
+    else:
+        expected, pretrained_config = _expected_open_clip_activation(spec.name, spec.pretrained)
+    built = open_clip_activation(model.visual)
+    check_open_clip_activation(built, expected, checkpoint)
+    loaded = _adapt_open_clip(model.float().eval(), tokenizer, preprocess, checkpoint)
+    loaded.provenance["activation"] = {"built": built, "expectedByCheckpoint": expected or "unknown (not recorded "
+                                       "by the library for this source; make sure the architecture matches)"}
+    loaded.provenance["revision"] = _open_clip_revision(spec, pretrained_config)
+    licence = pretrained_config.get("license") or pretrained_config.get("licence")
+    if licence:
+        loaded.provenance["licence"] = str(licence)
+    return loaded
+
+
+def _open_clip_revision(spec: SourceSpec, config: dict[str, Any]) -> dict[str, Any]:
+    """Where exactly the weights came from: the tag's URL / hub file, and the
+    sha256 of a local checkpoint file."""
+    revision: dict[str, Any] = {}
+    for key in ("url", "hf_hub", "hf_weights_hash", "sha256"):
+        if config.get(key):
+            revision[key] = str(config[key])
+    if spec.pretrained and Path(spec.pretrained).is_file():
+        import hashlib
+
+        hasher = hashlib.sha256()
+        with open(spec.pretrained, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                hasher.update(chunk)
+        revision["fileSha256"] = hasher.hexdigest()
+    return revision
 
 
 def _random_open_clip(preset: str, seed: int) -> LoadedClip:
@@ -262,10 +297,9 @@ def _open_clip_call_block(block: nn.Module, x: Tensor) -> Tensor:
     return block(x.transpose(0, 1)).transpose(0, 1)
 
 
-def _adapt_open_clip(model: nn.Module, tokenizer: Any, preprocess: Any, checkpoint: str) -> LoadedClip:
-    import open_clip
-
-    visual = model.visual
+def open_clip_vision_parts(visual: nn.Module, checkpoint: str) -> VisionParts:
+    """``VisionParts`` of an open_clip ``VisionTransformer`` (found by attribute
+    names only, so a module with the same layout works without open_clip)."""
     if not all(hasattr(visual, name) for name in ("conv1", "class_embedding", "positional_embedding", "transformer")):
         raise UnsupportedModel(f"{checkpoint}: the image tower is not an open_clip VisionTransformer "
                                f"({type(visual).__name__}); only ViT towers have a patch grid")
@@ -286,15 +320,18 @@ def _adapt_open_clip(model: nn.Module, tokenizer: Any, preprocess: Any, checkpoi
     attn: nn.MultiheadAttention = last.attn
     width = attn.embed_dim
     if attn.in_proj_weight is not None:
-        value_weight = attn.in_proj_weight[2 * width: 3 * width]      # rows: q, k, v
+        query_weight, key_weight, value_weight = attn.in_proj_weight.chunk(3, dim=0)   # rows: q, k, v
     else:
-        value_weight = attn.v_proj_weight
-    value_bias = None if attn.in_proj_bias is None else attn.in_proj_bias[2 * width: 3 * width]
+        query_weight, key_weight, value_weight = attn.q_proj_weight, attn.k_proj_weight, attn.v_proj_weight
+    if attn.in_proj_bias is None:
+        query_bias = key_bias = value_bias = None
+    else:
+        query_bias, key_bias, value_bias = attn.in_proj_bias.chunk(3, dim=0)
 
     patch_size = _square_patch_size(visual.conv1)
     position = visual.positional_embedding
     train_size = grid_side(position.shape[0] - 1) * patch_size
-    parts = VisionParts(
+    return VisionParts(
         patch_embed=visual.conv1,
         class_embedding=_clone(visual.class_embedding),
         position_embedding=_clone(position),
@@ -304,20 +341,70 @@ def _adapt_open_clip(model: nn.Module, tokenizer: Any, preprocess: Any, checkpoi
         ln_post=visual.ln_post,
         projection=_clone(visual.proj),
         last_ln_1=last.ln_1,
+        query_weight=_clone(query_weight),
+        query_bias=_clone(query_bias),
+        key_weight=_clone(key_weight),
+        key_bias=_clone(key_bias),
         value_weight=_clone(value_weight),
         value_bias=_clone(value_bias),
         out_weight=_clone(attn.out_proj.weight),
         out_bias=_clone(attn.out_proj.bias),
+        heads=int(attn.num_heads),
         patch_size=patch_size,
         train_image_size=train_size,
     )
 
+
+def open_clip_activation(visual: nn.Module) -> str:
+    """The MLP activation the built image tower actually uses."""
+    blocks = list(visual.transformer.resblocks)
+    names = {type(module).__name__ for module in blocks[0].mlp.modules()}
+    if "QuickGELU" in names:
+        return "quick_gelu"
+    if "GELU" in names:
+        return "gelu"
+    return "other:" + ",".join(sorted(names))
+
+
+def check_open_clip_activation(built: str, expected: Optional[str], checkpoint: str) -> None:
+    """Refuse weights loaded into a model with a different activation: such a
+    model runs, and the export would match it exactly, but it is not the
+    checkpoint (e.g. OpenAI weights in a GELU ViT-B-16 instead of
+    ViT-B-16-quickgelu)."""
+    if expected is not None and built != expected:
+        raise UnsupportedModel(
+            f"{checkpoint}: the checkpoint was trained with {expected} but the model was built with {built}; "
+            f"use the matching architecture (e.g. the '-quickgelu' variant for OpenAI weights)")
+
+
+def _expected_open_clip_activation(arch: str, pretrained: Optional[str]) -> tuple[Optional[str], dict[str, Any]]:
+    """What the pretrained tag's configuration says the activation must be
+    (None when the library does not know the tag, e.g. a local file)."""
+    import open_clip
+
+    config: dict[str, Any] = {}
+    if pretrained and not Path(pretrained).suffix:
+        try:
+            config = dict(open_clip.get_pretrained_cfg(arch, pretrained) or {})
+        except Exception:  # noqa: BLE001 - older versions / unknown tag
+            config = {}
+    if pretrained == "openai" or config.get("quick_gelu"):
+        return "quick_gelu", config
+    if config:
+        return "gelu", config
+    return None, config
+
+
+def _adapt_open_clip(model: nn.Module, tokenizer: Any, preprocess: Any, checkpoint: str) -> LoadedClip:
+    visual = model.visual
+    parts = open_clip_vision_parts(visual, checkpoint)
     tables, tokenizer_note = _open_clip_tables(tokenizer, checkpoint)
     pool = getattr(model, "text_pool_type", None) or getattr(getattr(model, "text", None), "pool_type", "argmax")
     if pool not in ("argmax", "eos"):
         raise UnsupportedModel(f"{checkpoint}: text pooling '{pool}' does not pick the end-of-text token")
     context_length = int(getattr(model, "context_length", None) or tokenizer.context_length)
     mean, std, preprocess_info = _open_clip_preprocess(visual, preprocess)
+    resize, resize_filter = open_clip_resize(visual, checkpoint)
 
     def encode_text(m: nn.Module, ids: Tensor) -> Tensor:
         """open_clip pools at ids.argmax(); ONNX Runtime has no int64 ArgMax
@@ -359,6 +446,8 @@ def _adapt_open_clip(model: nn.Module, tokenizer: Any, preprocess: Any, checkpoi
         embed_dim=parts.embed_dim,
         mean=mean,
         std=std,
+        resize=resize,
+        resize_filter=resize_filter,
         provenance={
             "library": "open_clip",
             "checkpoint": checkpoint,
@@ -419,6 +508,38 @@ def _open_clip_preprocess(visual: nn.Module, preprocess: Any) -> tuple[tuple, tu
     return mean, std, info
 
 
+# open_clip's resize modes, in the package's terms. "squash" (aspect ratio not
+# kept) has no package equivalent and is refused.
+_OPEN_CLIP_RESIZE = {"shortest": "center-crop", "longest": "pad"}
+
+
+def open_clip_resize(visual: nn.Module, checkpoint: str) -> tuple[str, str]:
+    """(package resize mode, filter) of an open_clip model's preprocessing;
+    open_clip's defaults ('shortest', 'bicubic') when the model records none."""
+    config = getattr(visual, "preprocess_cfg", None) or {}
+    mode = str(config.get("resize_mode") or "shortest")
+    if mode not in _OPEN_CLIP_RESIZE:
+        raise UnsupportedModel(f"{checkpoint}: preprocessing resize mode '{mode}' cannot be described by the "
+                               f"package (supported: {', '.join(_OPEN_CLIP_RESIZE)})")
+    return _OPEN_CLIP_RESIZE[mode], str(config.get("interpolation") or "bicubic")
+
+
+# PIL resampling codes used by transformers' image processors.
+_PIL_FILTERS = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic", 4: "box", 5: "hamming"}
+
+
+def hf_resize(processor: Any, checkpoint: str) -> tuple[str, str]:
+    """(package resize mode, filter) of a transformers CLIPImageProcessor."""
+    resample = getattr(processor, "resample", 3)
+    code = int(getattr(resample, "value", resample))
+    size = getattr(processor, "size", None) or {}
+    if not getattr(processor, "do_center_crop", True) or "shortest_edge" not in size:
+        raise UnsupportedModel(f"{checkpoint}: image processor (size {size!r}, do_center_crop "
+                               f"{getattr(processor, 'do_center_crop', None)}) does not resize the short side "
+                               "and crop the centre; the package cannot describe it")
+    return "center-crop", _PIL_FILTERS.get(code, f"pil-{code}")
+
+
 # --------------------------------------------------------------------------- #
 # Hugging Face transformers
 # --------------------------------------------------------------------------- #
@@ -435,20 +556,26 @@ def _load_hf(name: str, cache_dir: Optional[str], local_files_only: bool) -> Loa
     except TypeError:
         model = CLIPModel.from_pretrained(name, **kwargs)
     tokenizer = CLIPTokenizer.from_pretrained(name, **kwargs)
-    mean, std, preprocess_info = _hf_preprocess(name, kwargs)
-    return _adapt_hf(model.float().eval(), tokenizer, name, mean, std, preprocess_info)
+    mean, std, preprocess_info, resize = _hf_preprocess(name, kwargs)
+    loaded = _adapt_hf(model.float().eval(), tokenizer, name, mean, std, preprocess_info)
+    loaded.resize, loaded.resize_filter = resize
+    commit = getattr(model.config, "_commit_hash", None)
+    loaded.provenance["revision"] = {"commit": str(commit)} if commit else {"commit": "unknown (local directory)"}
+    return loaded
 
 
-def _hf_preprocess(name: str, kwargs: dict[str, Any]) -> tuple[tuple, tuple, dict[str, Any]]:
+def _hf_preprocess(name: str, kwargs: dict[str, Any]) -> tuple[tuple, tuple, dict[str, Any], tuple[str, str]]:
     try:
         from transformers import CLIPImageProcessor
 
         processor = CLIPImageProcessor.from_pretrained(name, **kwargs)
-        info = {"size": repr(processor.size), "crop_size": repr(getattr(processor, "crop_size", None)),
-                "resample": repr(getattr(processor, "resample", None)), "from": "preprocessor_config.json"}
-        return tuple(map(float, processor.image_mean)), tuple(map(float, processor.image_std)), info
     except Exception as error:  # noqa: BLE001 - fall back to the OpenAI constants, recorded
-        return OPENAI_MEAN, OPENAI_STD, {"from": f"OpenAI defaults (no image processor: {type(error).__name__})"}
+        return (OPENAI_MEAN, OPENAI_STD, {"from": f"OpenAI defaults (no image processor: {type(error).__name__})"},
+                ("center-crop", "bicubic"))
+    info = {"size": repr(processor.size), "crop_size": repr(getattr(processor, "crop_size", None)),
+            "resample": repr(getattr(processor, "resample", None)), "from": "preprocessor_config.json"}
+    resize = hf_resize(processor, name)
+    return tuple(map(float, processor.image_mean)), tuple(map(float, processor.image_std)), info, resize
 
 
 def _random_hf(preset: str, seed: int) -> LoadedClip:
@@ -532,10 +659,15 @@ def _adapt_hf(model: nn.Module, tokenizer: Any, checkpoint: str, mean: tuple, st
         ln_post=vision_model.post_layernorm,
         projection=_clone(model.visual_projection.weight.t()),   # Linear stores [D, W]
         last_ln_1=last.layer_norm1,
+        query_weight=_clone(attention.q_proj.weight),
+        query_bias=_clone(attention.q_proj.bias),
+        key_weight=_clone(attention.k_proj.weight),
+        key_bias=_clone(attention.k_proj.bias),
         value_weight=_clone(attention.v_proj.weight),
         value_bias=_clone(attention.v_proj.bias),
         out_weight=_clone(attention.out_proj.weight),
         out_bias=_clone(attention.out_proj.bias),
+        heads=int(getattr(attention, "num_heads", None) or model.config.vision_config.num_attention_heads),
         patch_size=patch_size,
         train_image_size=grid_side(position.shape[0] - 1) * patch_size,
     )

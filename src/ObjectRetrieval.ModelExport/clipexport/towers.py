@@ -4,7 +4,7 @@ Both towers are library-agnostic: ``sources`` hands them a ``VisionParts``
 (references to the checkpoint's own submodules plus a few tensors) or a text
 encode function, so the graph contains exactly the library's layers and nothing
 re-implemented except the embedding step (needed for the interpolated position
-embedding) and the MaskCLIP dense head.
+embedding) and the dense head (``DENSE_HEADS``), a graph edit of the last block.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from typing import Callable, Optional
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from .package import DENSE_HEAD_NAMES
 
 BlockCaller = Callable[[nn.Module, Tensor], Tensor]
 TextEncoder = Callable[[nn.Module, Tensor], Tensor]
@@ -39,10 +41,15 @@ class VisionParts:
     ln_post: nn.Module
     projection: Optional[Tensor]    # [W, D] (x @ projection); None means identity
     last_ln_1: nn.Module            # the last block's pre-attention LayerNorm
+    query_weight: Tensor            # [W, W]  q = query_weight @ t + query_bias (unscaled)
+    query_bias: Optional[Tensor]    # [W]
+    key_weight: Tensor              # [W, W]
+    key_bias: Optional[Tensor]      # [W]
     value_weight: Tensor            # [W, W]  v = value_weight @ t + value_bias
     value_bias: Optional[Tensor]    # [W]
     out_weight: Tensor              # [W, W]  attention output projection
     out_bias: Optional[Tensor]      # [W]
+    heads: int                      # attention heads of the last block
     patch_size: int
     train_image_size: int
 
@@ -57,6 +64,31 @@ class VisionParts:
     @property
     def embed_dim(self) -> int:
         return self.width if self.projection is None else int(self.projection.shape[1])
+
+
+# The training-free dense heads, all graph edits of the last block with no new
+# weights (README, "Dense heads"). x is the input of the last block, t = ln_1(x).
+#   value     out_proj(v(t)) per token: attention to itself only; no residual, no MLP
+#   clearclip softmax(q q^T / sqrt(d)) v; no residual, no MLP          (ClearCLIP)
+#   sclip     x + out_proj((softmax(q q^T/sqrt d) + softmax(k k^T/sqrt d)) v); no MLP (SCLIP)
+#   naclip    softmax(k k^T / sqrt(d) + gaussian prior) v; no residual, no MLP (NACLIP)
+# followed in every case by ln_post and the projection, patch tokens only.
+DENSE_HEADS = DENSE_HEAD_NAMES
+DEFAULT_DENSE_HEAD = "value"
+# NACLIP's neighbourhood prior: exp(-|p_i - p_j|^2 / (2 std^2)) over patch-grid
+# coordinates, added to the attention logits; 0 for every pair that involves
+# the class token. std = 5 patches, the value of NACLIP's released code.
+NACLIP_GAUSSIAN_STD = 5.0
+
+
+def neighbourhood_prior(grid: int, std: float = NACLIP_GAUSSIAN_STD) -> Tensor:
+    """``[1 + g*g, 1 + g*g]`` additive attention bias of NACLIP (class token first)."""
+    coordinates = torch.stack(torch.meshgrid(torch.arange(grid), torch.arange(grid), indexing="ij"), dim=-1)
+    coordinates = coordinates.reshape(-1, 2).float()
+    squared = ((coordinates[:, None, :] - coordinates[None, :, :]) ** 2).sum(-1)
+    prior = torch.zeros(1 + grid * grid, 1 + grid * grid)
+    prior[1:, 1:] = torch.exp(-squared / (2.0 * std * std))
+    return prior
 
 
 def grid_side(patch_count: int) -> int:
@@ -95,8 +127,8 @@ class ImageTower(nn.Module):
     image_embeds is the checkpoint's normal projected global embedding (class
     token after the full last block, ln_post, projection), not normalised.
 
-    patch_embeds is MaskCLIP's dense path on the last block: for each patch
-    token x (the input of the last block),
+    patch_embeds is the chosen dense head on the last block (``DENSE_HEADS``);
+    the default ``value`` head is, for each patch token x entering the last block,
         proj(ln_post(out_proj(v_proj(ln_1(x)))))
     i.e. self-attention in which every token attends only to itself: the value
     path only, no query/key, no residual, no MLP. Row i of patch_embeds is the
@@ -106,12 +138,17 @@ class ImageTower(nn.Module):
     side sees one contract.
     """
 
-    def __init__(self, parts: VisionParts, image_size: int, dtype: torch.dtype, device: torch.device) -> None:
+    def __init__(self, parts: VisionParts, image_size: int, dtype: torch.dtype, device: torch.device,
+                 dense_head: str = DEFAULT_DENSE_HEAD) -> None:
         super().__init__()
+        if dense_head not in DENSE_HEADS:
+            raise ValueError(f"dense head {dense_head!r} is not one of {', '.join(DENSE_HEADS)}")
         if image_size % parts.patch_size != 0:
             raise ValueError(f"image size {image_size} is not a multiple of the patch size {parts.patch_size}")
         self.image_size = image_size
         self.grid = image_size // parts.patch_size
+        self.dense_head_name = dense_head
+        self.heads = parts.heads
         self.patch_embed = parts.patch_embed
         self.ln_pre = parts.ln_pre
         self.blocks = nn.ModuleList(parts.blocks)
@@ -127,10 +164,15 @@ class ImageTower(nn.Module):
         buffer("position_embedding", position)
         buffer("class_embedding", parts.class_embedding.reshape(1, 1, -1))
         buffer("projection", parts.projection)
+        buffer("query_weight", parts.query_weight)
+        buffer("query_bias", parts.query_bias)
+        buffer("key_weight", parts.key_weight)
+        buffer("key_bias", parts.key_bias)
         buffer("value_weight", parts.value_weight)
         buffer("value_bias", parts.value_bias)
         buffer("out_weight", parts.out_weight)
         buffer("out_bias", parts.out_bias)
+        buffer("prior", neighbourhood_prior(self.grid) if dense_head == "naclip" else None)
 
     def trunk(self, pixel_values: Tensor) -> Tensor:
         """Tokens entering the last block, ``[B, 1 + g*g, W]`` (class token first)."""
@@ -152,15 +194,54 @@ class ImageTower(nn.Module):
         return self._project(self.ln_post(x[:, 0]))
 
     def dense_head(self, last_input: Tensor) -> Tensor:
-        """MaskCLIP value path for the patch tokens (class token dropped)."""
-        x = self.last_ln_1(last_input[:, 1:])
-        x = F.linear(x, self.value_weight, self.value_bias)
+        """The chosen dense head for the patch tokens (class token dropped)."""
+        if self.dense_head_name == "value":
+            x = self.last_ln_1(last_input[:, 1:])
+            x = F.linear(x, self.value_weight, self.value_bias)
+            x = F.linear(x, self.out_weight, self.out_bias)
+            return self._project(self.ln_post(x))
+        batch, tokens, width = last_input.shape
+        head_dim = width // self.heads
+        scale = head_dim ** -0.5
+        t = self.last_ln_1(last_input)
+
+        def split(weight: Tensor, bias: Optional[Tensor]) -> Tensor:   # [B, H, T, d]
+            return F.linear(t, weight, bias).reshape(batch, tokens, self.heads, head_dim).transpose(1, 2)
+
+        v = split(self.value_weight, self.value_bias)
+        if self.dense_head_name == "clearclip":
+            q = split(self.query_weight, self.query_bias)
+            attention = torch.softmax(q @ q.transpose(-1, -2) * scale, dim=-1)
+        elif self.dense_head_name == "sclip":
+            q = split(self.query_weight, self.query_bias)
+            k = split(self.key_weight, self.key_bias)
+            attention = (torch.softmax(q @ q.transpose(-1, -2) * scale, dim=-1)
+                         + torch.softmax(k @ k.transpose(-1, -2) * scale, dim=-1))
+        else:   # naclip
+            k = split(self.key_weight, self.key_bias)
+            attention = torch.softmax(k @ k.transpose(-1, -2) * scale + self.prior, dim=-1)
+        x = (attention @ v).transpose(1, 2).reshape(batch, tokens, width)
         x = F.linear(x, self.out_weight, self.out_bias)
-        return self._project(self.ln_post(x))
+        if self.dense_head_name == "sclip":
+            x = last_input + x
+        return self._project(self.ln_post(x[:, 1:]))
 
     def forward(self, pixel_values: Tensor) -> tuple[Tensor, Tensor]:
         last_input = self.trunk(pixel_values)
         return self.global_head(last_input).float(), self.dense_head(last_input).float()
+
+
+class GlobalTower(nn.Module):
+    """``pixel_values [B,3,S0,S0] -> image_embeds [B,D]`` at the training size
+    S0: the checkpoint's global embedding exactly as trained (no position
+    interpolation), offered beside the high-resolution graph."""
+
+    def __init__(self, tower: ImageTower) -> None:
+        super().__init__()
+        self.tower = tower
+
+    def forward(self, pixel_values: Tensor) -> Tensor:
+        return self.tower.global_head(self.tower.trunk(pixel_values)).float()
 
 
 class TextTower(nn.Module):
