@@ -114,4 +114,11 @@ public interface IIndexShardGrain : IGrainWithStringKey
     /// <summary>Seals the log into a segment now instead of waiting for the background timer.</summary>
     [Alias("Seal")]
     Task SealAsync();
+
+    /// <summary>
+    /// Closes the shard's files now and deactivates it, because its index is being deleted: when this returns, the
+    /// shard writes nothing more. Later calls fail until the shard activates again (which needs its index).
+    /// </summary>
+    [Alias("Release")]
+    Task ReleaseAsync();
 }

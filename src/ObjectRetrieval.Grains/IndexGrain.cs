@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
-using Orleans.Core.Internal;
 using ObjectRetrieval.Abstractions;
 using ObjectRetrieval.Grains.Placement;
 using ObjectRetrieval.Grains.Storage;
@@ -46,22 +45,35 @@ public sealed class IndexGrain(IIndexStorage storage, ILogger<IndexGrain> logger
     {
         if (_definition is not { } definition) return false;
 
-        // Shards drop their memory first; once the definition is gone none can activate again, then the files go.
+        // From here on no shard can activate (the definition reads as absent), and the active ones close their files
+        // before the files go: a shard still writing while its folder is removed would leave pieces of itself behind
+        // for a later index of the same name to recover.
+        _definition = null;
         await Task.WhenAll(Enumerable.Range(0, definition.ShardCount).Select(async shard =>
         {
             string key = ShardRouting.ShardKey(definition.Name, shard);
             try
             {
-                await GrainFactory.GetGrain<IIndexShardGrain>(key).Cast<IGrainManagementExtension>().DeactivateOnIdle();
+                await GrainFactory.GetGrain<IIndexShardGrain>(key).ReleaseAsync();
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                // A shard that cannot activate (damaged storage) holds nothing in memory; its files go below.
-                logger.LogWarning(e, "Shard {Shard} of deleted index {Index} did not deactivate cleanly.", key, definition.Name);
+                // An inactive shard cannot activate without its definition, so it holds nothing open: its files go below.
+                logger.LogDebug(e, "Shard {Shard} of deleted index {Index} was not active.", key, definition.Name);
             }
         }));
-        _definition = null;
-        await storage.DeleteIndexAsync(definition.Name);
+
+        try
+        {
+            await storage.DeleteIndexAsync(definition.Name);
+        }
+        catch
+        {
+            // The files are still there: the index stays, and deleting it again retries.
+            _definition = definition;
+            throw;
+        }
+
         logger.LogInformation("Deleted index {Index} ({Shards} shards).", definition.Name, definition.ShardCount);
         return true;
     }

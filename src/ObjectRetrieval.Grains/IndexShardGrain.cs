@@ -32,7 +32,7 @@ public sealed class IndexShardGrain(
 
     private string Key => this.GetPrimaryKeyString();
 
-    private ShardEngine Engine => _engine ?? throw new InvalidOperationException($"Shard {Key} refused to start: {_problem}");
+    private ShardEngine Engine => _engine ?? throw new InvalidOperationException($"Shard {Key} is not serving: {_problem}");
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -149,6 +149,19 @@ public sealed class IndexShardGrain(
     {
         await WriteAsync(engine => engine.Writer.SealAsync());
         PublishSize();
+    }
+
+    public async Task ReleaseAsync()
+    {
+        if (_engine is { } engine)
+        {
+            _engine = null;
+            _problem = "its index is being deleted.";
+            ShardMetrics.Withdraw(Key);
+            await engine.DisposeAsync();
+        }
+
+        DeactivateOnIdle();
     }
 
     /// <summary>Runs a write; a writer fenced by a newer owner deactivates so the next call finds the owner's shard.</summary>
