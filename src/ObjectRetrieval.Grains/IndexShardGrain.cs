@@ -38,7 +38,7 @@ public sealed class IndexShardGrain(
     {
         (string indexName, int shard) = ShardRouting.ParseShardKey(Key);
         _definition = await GrainFactory.GetGrain<IIndexGrain>(indexName).GetDefinitionAsync()
-            ?? throw new InvalidOperationException($"Shard {Key} belongs to index '{indexName}', which does not exist.");
+            ?? throw new UnknownIndexException(indexName, $"Shard {Key} belongs to index '{indexName}', which does not exist.");
         if (shard >= _definition.ShardCount) throw new InvalidOperationException($"Index '{indexName}' has {_definition.ShardCount} shards; {Key} is not one of them.");
         _shard = shard;
         try

@@ -35,6 +35,10 @@ internal sealed class GatewayExceptionHandler : IExceptionHandler
             case JsonException json:
                 await WriteAsync(context, StatusCodes.Status400BadRequest, "Malformed JSON", json.Message);
                 return true;
+            case UnknownIndexException unknown:
+                context.RequestServices.GetRequiredService<IndexCatalog>().Forget(unknown.IndexName);
+                await WriteAsync(context, StatusCodes.Status404NotFound, "Unknown index", $"There is no index named '{unknown.IndexName}'.");
+                return true;
             default:
                 return await IndexDeletedMeanwhileAsync(context);
         }
