@@ -164,12 +164,12 @@ public static class DemoModelGenerator
     /// </summary>
     private static string NeighbourhoodBias(OnnxGraphBuilder graph, string gridShape)
     {
+        // Scalar indices give scalar extents, as Range wants.
         string rows = graph.Node("Cast", [graph.Node("Gather", [gridShape, graph.Int64s("grid_rows_index", [2])], null, Int("axis", 0))], null, Int("to", (long)DataType.Float));
         string cols = graph.Node("Cast", [graph.Node("Gather", [gridShape, graph.Int64s("grid_cols_index", [3])], null, Int("axis", 0))], null, Int("to", (long)DataType.Float));
         string zero = graph.Floats("range_start", [0f]); // no dimensions: scalars, as Range wants
         string one = graph.Floats("range_step", [1f]);
-        string squeezeAxes = graph.Int64s("range_squeeze_axes", [0], 1);
-        string count = graph.Node("Squeeze", [graph.Node("Mul", [rows, cols]), squeezeAxes]);
+        string count = graph.Node("Mul", [rows, cols]);
         string index = graph.Node("Range", [zero, count, one]);
         string y = graph.Node("Floor", [graph.Node("Div", [index, cols])]);
         string x = graph.Node("Sub", [index, graph.Node("Mul", [y, cols])]);
