@@ -10,6 +10,9 @@ public interface IQueryEmbedder
 
     int Dimension { get; }
 
+    /// <summary>Names the prompt-template ensemble the vectors are averaged over; the same query gives another vector under another set.</summary>
+    string TemplateSet => string.Empty;
+
     ValueTask<float[]> EmbedAsync(string query, CancellationToken cancellationToken = default);
 }
 

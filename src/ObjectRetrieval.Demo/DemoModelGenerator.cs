@@ -20,6 +20,9 @@ public sealed record DemoModelOptions
     public float Temperature { get; init; } = 0.004f;
 
     public int ContextLength { get; init; } = 77;
+
+    /// <summary>The dense head the image graph carries, with the structure of the same head in exported CLIP models.</summary>
+    public DenseHead DenseHead { get; init; } = DenseHead.Value;
 }
 
 /// <summary>
@@ -36,7 +39,7 @@ public static class DemoModelGenerator
         Directory.CreateDirectory(directory);
         DemoModelWeights weights = DemoModelWeights.Create(options.ImageSize, options.PatchSize, options.Dimension, options.Seed, options.Temperature);
 
-        File.WriteAllBytes(Path.Combine(directory, "image.onnx"), BuildImageGraph(weights));
+        File.WriteAllBytes(Path.Combine(directory, "image.onnx"), BuildImageGraph(weights, options.DenseHead));
         File.WriteAllBytes(Path.Combine(directory, "text.onnx"), BuildTextGraph(weights));
         weights.Vocabulary.Write(Path.Combine(directory, "vocab.json"), Path.Combine(directory, "merges.txt"));
 
@@ -53,6 +56,7 @@ public static class DemoModelGenerator
                 HasAttentionMask: false,
                 new TokenizerSpec("vocab.json", "merges.txt", DemoVocabulary.StartToken, DemoVocabulary.EndToken, PadTokenId: 0, Lowercase: true)),
             PromptTemplates = ["a photo of a {}.", "a {} object.", "{}"],
+            DenseHead = options.DenseHead,
         };
         package.WriteManifest(directory);
         return ModelPackage.Load(directory);
@@ -64,8 +68,11 @@ public static class DemoModelGenerator
     /// cancels) → mean over the cells of each patch → projection = patch_embeds; image_embeds = normalised
     /// mean of the patch embeddings. Assigning cells rather than whole patches keeps an object that fills a
     /// third of a patch visible as a third of that patch, instead of blending it into a muddy mean colour.
+    /// A head other than "value" puts an attention block between the per-patch assignments and the projection
+    /// (see <see cref="AttentionHead"/>); the global embedding stays the value path's, as the CLS path of an
+    /// exported model is untouched by its dense head.
     /// </summary>
-    internal static byte[] BuildImageGraph(DemoModelWeights weights)
+    internal static byte[] BuildImageGraph(DemoModelWeights weights, DenseHead head = DenseHead.Value)
     {
         int k = weights.PrototypeCount;
         int d = weights.Dimension;
@@ -106,10 +113,79 @@ public static class DemoModelGenerator
             Ints("kernel_shape", cellsPerPatch, cellsPerPatch), Ints("strides", cellsPerPatch, cellsPerPatch));
         string flat = graph.Node("Reshape", [pooled, flatShape]);
         string perPatch = graph.Node("Transpose", [flat], null, Ints("perm", 0, 2, 1));
-        string patchEmbeds = graph.Node("MatMul", [perPatch, projection], "patch_embeds");
-        string meanPatch = graph.Node("ReduceMean", [patchEmbeds], null, Ints("axes", 1), Int("keepdims", 0));
+        string valueEmbeds = head == DenseHead.Value
+            ? graph.Node("MatMul", [perPatch, projection], "patch_embeds")
+            : graph.Node("MatMul", [perPatch, projection]);
+        if (head != DenseHead.Value)
+        {
+            string mixed = AttentionHead(graph, weights, head, perPatch, graph.Node("Shape", [pooled]));
+            graph.Node("MatMul", [mixed, projection], "patch_embeds");
+        }
+
+        string meanPatch = graph.Node("ReduceMean", [valueEmbeds], null, Ints("axes", 1), Int("keepdims", 0));
         NormalizeRows(graph, meanPatch, "image_embeds");
-        return graph.ToModelBytes("objret gen-model", "Demo colour image tower: per-patch colour prototypes projected into a joint space.");
+        return graph.ToModelBytes("objret gen-model", $"Demo colour image tower: per-patch colour prototypes projected into a joint space; dense head {DenseHeads.Name(head)}.");
+    }
+
+    /// <summary>
+    /// The last attention block of a training-free dense head over the patch tokens x (batch, patches, k), with
+    /// no residual and no feed-forward: clearclip softmax(q·qᵀ)·v; sclip (softmax(q·qᵀ) + softmax(k·kᵀ))·v;
+    /// naclip softmax(k·kᵀ + ω)·v with ω a Gaussian of the patch-grid distance. The projections are the
+    /// identity, so attention weighs patches by how alike their colour assignments are (and, for naclip, how
+    /// close they lie): a patch moves towards the patches that look like it.
+    /// </summary>
+    private static string AttentionHead(OnnxGraphBuilder graph, DemoModelWeights weights, DenseHead head, string tokens, string gridShape)
+    {
+        int k = weights.PrototypeCount;
+        var identity = new float[k * k];
+        for (int i = 0; i < k; i++) identity[i * k + i] = 1f;
+        string query = graph.Node("MatMul", [tokens, graph.Floats("q_proj", identity, k, k)]);
+        string key = graph.Node("MatMul", [tokens, graph.Floats("k_proj", identity, k, k)]);
+        string value = graph.Node("MatMul", [tokens, graph.Floats("v_proj", identity, k, k)]);
+        string scale = graph.Floats("attention_scale", [DemoModelWeights.AttentionScale]);
+
+        string Logits(string a, string b) =>
+            graph.Node("Mul", [graph.Node("MatMul", [a, graph.Node("Transpose", [b], null, Ints("perm", 0, 2, 1))]), scale]);
+        string Softmax(string logits) => graph.Node("Softmax", [logits], null, Int("axis", -1));
+
+        string attention = head switch
+        {
+            DenseHead.ClearClip => Softmax(Logits(query, query)),
+            DenseHead.Sclip => graph.Node("Add", [Softmax(Logits(query, query)), Softmax(Logits(key, key))]),
+            DenseHead.Naclip => Softmax(graph.Node("Add", [Logits(key, key), NeighbourhoodBias(graph, gridShape)])),
+            _ => throw new ArgumentOutOfRangeException(nameof(head), head, "The value head has no attention block."),
+        };
+        return graph.Node("MatMul", [attention, value]);
+    }
+
+    /// <summary>
+    /// ω (patches × patches) = w · exp(−|pᵢ − pⱼ|² / 2σ²) over row-major patch-grid positions, built from the
+    /// runtime grid shape so the graph keeps accepting any input size.
+    /// </summary>
+    private static string NeighbourhoodBias(OnnxGraphBuilder graph, string gridShape)
+    {
+        // Scalar indices give scalar extents, as Range wants.
+        string rows = graph.Node("Cast", [graph.Node("Gather", [gridShape, graph.Int64s("grid_rows_index", [2])], null, Int("axis", 0))], null, Int("to", (long)DataType.Float));
+        string cols = graph.Node("Cast", [graph.Node("Gather", [gridShape, graph.Int64s("grid_cols_index", [3])], null, Int("axis", 0))], null, Int("to", (long)DataType.Float));
+        string zero = graph.Floats("range_start", [0f]); // no dimensions: scalars, as Range wants
+        string one = graph.Floats("range_step", [1f]);
+        string count = graph.Node("Mul", [rows, cols]);
+        string index = graph.Node("Range", [zero, count, one]);
+        string y = graph.Node("Floor", [graph.Node("Div", [index, cols])]);
+        string x = graph.Node("Sub", [index, graph.Node("Mul", [y, cols])]);
+        string column = graph.Int64s("as_column", [-1, 1], 2);
+        string row = graph.Int64s("as_row", [1, -1], 2);
+
+        string SquaredDifference(string coordinate)
+        {
+            string difference = graph.Node("Sub", [graph.Node("Reshape", [coordinate, column]), graph.Node("Reshape", [coordinate, row])]);
+            return graph.Node("Mul", [difference, difference]);
+        }
+
+        float sigma = DemoModelWeights.NeighbourhoodSigma;
+        string distance = graph.Node("Add", [SquaredDifference(y), SquaredDifference(x)]);
+        string gaussian = graph.Node("Exp", [graph.Node("Mul", [distance, graph.Floats("neighbourhood_exponent", [-1f / (2 * sigma * sigma)])])]);
+        return graph.Node("Mul", [gaussian, graph.Floats("neighbourhood_weight", [DemoModelWeights.NeighbourhoodWeight])]);
     }
 
     /// <summary>input_ids → token rows (Gather) → sum over positions → projection → normalised text_embeds.</summary>

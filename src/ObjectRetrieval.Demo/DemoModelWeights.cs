@@ -59,6 +59,15 @@ public sealed class DemoModelWeights
     /// <summary>A component shared by all directions (real joint spaces are far from orthogonal).</summary>
     public const float SharedWeight = 0.5f;
 
+    /// <summary>Attention logit per unit of assignment overlap: patches of one colour attend to each other, not to others.</summary>
+    public const float AttentionScale = 10f;
+
+    /// <summary>Height of naclip's Gaussian neighbourhood bias on the attention logits.</summary>
+    public const float NeighbourhoodWeight = 3f;
+
+    /// <summary>Width (in patches) of naclip's Gaussian neighbourhood bias.</summary>
+    public const float NeighbourhoodSigma = 1.5f;
+
     public static DemoModelWeights Create(int imageSize = 448, int patchSize = 16, int dimension = 64, int seed = 17, float temperature = 0.004f)
     {
         int k = ColourWorld.Prototypes.Count;

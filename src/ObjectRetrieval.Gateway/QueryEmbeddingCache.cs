@@ -5,8 +5,9 @@ using ObjectRetrieval.Gateway.Security;
 namespace ObjectRetrieval.Gateway;
 
 /// <summary>
-/// An LRU cache of query vectors in front of the text tower; vectors are shared read-only. Misses run the tower
-/// under bounded concurrency: one that cannot start within the queue timeout is refused (503), not queued forever.
+/// An LRU cache of query vectors in front of the text tower, keyed by model, template set and query text; vectors
+/// are shared read-only. Misses run the tower under bounded concurrency: one that cannot start within the queue
+/// timeout is refused (503), not queued forever.
 /// </summary>
 public sealed class QueryEmbeddingCache(IQueryEmbedder embedder, IOptions<GatewayOptions> options)
 {
@@ -25,7 +26,9 @@ public sealed class QueryEmbeddingCache(IQueryEmbedder embedder, IOptions<Gatewa
 
     public async ValueTask<float[]> EmbedAsync(string query, CancellationToken cancellationToken)
     {
-        string key = query.Trim();
+        string text = query.Trim();
+        // A vector depends on the model and the template ensemble as much as on the text.
+        string key = $"{embedder.Model}\u001f{embedder.TemplateSet}\u001f{text}";
         lock (_gate)
         {
             if (_entries.TryGetValue(key, out var node))
@@ -50,7 +53,7 @@ public sealed class QueryEmbeddingCache(IQueryEmbedder embedder, IOptions<Gatewa
         float[] vector;
         try
         {
-            vector = await embedder.EmbedAsync(key, cancellationToken).ConfigureAwait(false);
+            vector = await embedder.EmbedAsync(text, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

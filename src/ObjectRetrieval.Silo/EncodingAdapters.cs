@@ -22,6 +22,8 @@ public sealed class TextTowerQueryEmbedder(TextEncoder encoder) : IQueryEmbedder
 
     public int Dimension => encoder.Dimension;
 
+    public string TemplateSet => encoder.Package.PromptTemplateSetIdentity;
+
     public async ValueTask<float[]> EmbedAsync(string query, CancellationToken cancellationToken = default) =>
         await encoder.EmbedQueryAsync(query, cancellationToken).ConfigureAwait(false);
 

@@ -33,6 +33,10 @@ public sealed class ModelPackageTests(DemoModelFixture demo)
     [InlineData("text.tokenizer.padTokenId", "-1", "text.tokenizer.padTokenId")]
     [InlineData("promptTemplates", "[\"a photo\"]", "promptTemplates[0]")]
     [InlineData("promptTemplates", "[]", "promptTemplates")]
+    [InlineData("promptTemplates", "\"imagenet81\"", "promptTemplates")]
+    [InlineData("promptTemplates", "7", "promptTemplates")]
+    [InlineData("denseHead", "\"maskclip\"", "denseHead")]
+    [InlineData("denseHead", "2", "denseHead")]
     public void Invalid_fields_are_named(string field, string? replacement, string expectedField)
     {
         using var copy = CopyPackage();
@@ -41,6 +45,92 @@ public sealed class ModelPackageTests(DemoModelFixture demo)
         var error = Assert.Throws<ModelPackageException>(() => ModelPackage.Load(copy.Path));
         Assert.Equal(expectedField, error.Field);
         Assert.Contains($"'{expectedField}'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_dense_head_is_refused_listing_the_heads_there_are()
+    {
+        using var copy = CopyPackage();
+        EditManifest(copy.Path, "denseHead", "\"maskclip\"");
+        var error = Assert.Throws<ModelPackageException>(() => ModelPackage.Load(copy.Path));
+        Assert.Contains("'maskclip'", error.Message, StringComparison.Ordinal);
+        foreach (string head in DenseHeads.Names) Assert.Contains($"\"{head}\"", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_package_without_a_dense_head_carries_the_value_head()
+    {
+        using var copy = CopyPackage();
+        EditManifest(copy.Path, "denseHead", null);
+        Assert.Equal(DenseHead.Value, ModelPackage.Load(copy.Path).DenseHead);
+    }
+
+    [Theory]
+    [InlineData("value", DenseHead.Value)]
+    [InlineData("clearclip", DenseHead.ClearClip)]
+    [InlineData("sclip", DenseHead.Sclip)]
+    [InlineData("naclip", DenseHead.Naclip)]
+    public void Each_dense_head_is_read_and_written_back_by_name(string name, DenseHead head)
+    {
+        using var copy = CopyPackage();
+        EditManifest(copy.Path, "denseHead", $"\"{name}\"");
+        ModelPackage package = ModelPackage.Load(copy.Path);
+        Assert.Equal(head, package.DenseHead);
+
+        package.WriteManifest(copy.Path);
+        Assert.Equal(head, ModelPackage.Load(copy.Path).DenseHead);
+    }
+
+    [Fact]
+    public void The_imagenet80_set_is_selected_by_name_and_written_back_by_name()
+    {
+        using var copy = CopyPackage();
+        EditManifest(copy.Path, "promptTemplates", "\"imagenet80\"");
+        ModelPackage package = ModelPackage.Load(copy.Path);
+        Assert.Equal(80, package.PromptTemplates.Count);
+        Assert.Equal(80, package.PromptTemplates.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(package.PromptTemplates, t => Assert.Contains("{}", t, StringComparison.Ordinal));
+        Assert.Contains("itap of a {}.", package.PromptTemplates);
+        Assert.Equal("imagenet80", package.PromptTemplateSetName);
+        Assert.Equal("imagenet80", package.PromptTemplateSetIdentity);
+
+        package.WriteManifest(copy.Path);
+        Assert.Contains("\"promptTemplates\": \"imagenet80\"", File.ReadAllText(copy.File("model.json")), StringComparison.Ordinal);
+        Assert.Equal(package.PromptTemplates, ModelPackage.Load(copy.Path).PromptTemplates);
+    }
+
+    [Fact]
+    public void Listed_template_sets_have_an_identity_that_changes_with_the_templates()
+    {
+        using var copy = CopyPackage();
+        ModelPackage listed = ModelPackage.Load(copy.Path);
+        Assert.Null(listed.PromptTemplateSetName);
+
+        EditManifest(copy.Path, "promptTemplates", "[\"a photo of a {}.\", \"{}\"]");
+        ModelPackage other = ModelPackage.Load(copy.Path);
+        Assert.NotEqual(listed.PromptTemplateSetIdentity, other.PromptTemplateSetIdentity);
+        Assert.Equal(other.PromptTemplateSetIdentity, ModelPackage.Load(copy.Path).PromptTemplateSetIdentity);
+    }
+
+    [Fact]
+    public void The_imagenet80_ensemble_is_a_unit_vector_near_the_category()
+    {
+        using var copy = CopyPackage();
+        EditManifest(copy.Path, "promptTemplates", "\"imagenet80\"");
+        using TextEncoder encoder = TextEncoder.Create(ModelPackage.Load(copy.Path), new Inference.InferenceOptions { Provider = Inference.ExecutionProviderPreference.Cpu });
+        float[] query = encoder.EmbedQuery("green");
+        Assert.Equal(1f, Core.Embeddings.VectorMath.Norm(query), 4);
+
+        // The ensemble is the renormalised mean of the unit template embeddings.
+        string[] prompts = encoder.PromptTemplates.Select(t => t.Replace("{}", "green", StringComparison.Ordinal)).ToArray();
+        float[] rows = encoder.EmbedTexts(prompts);
+        var mean = new float[encoder.Dimension];
+        for (int i = 0; i < prompts.Length; i++) System.Numerics.Tensors.TensorPrimitives.Add(mean, rows.AsSpan(i * encoder.Dimension, encoder.Dimension), mean);
+        Core.Embeddings.VectorMath.Normalize(mean);
+        Near.Equal(mean, query);
+
+        int green = Demo.ColourWorld.CategoryIndex("green");
+        Assert.True(Core.Embeddings.VectorMath.Dot(query, demo.Weights.Projection.AsSpan(green * encoder.Dimension, encoder.Dimension)) > 0.9f);
     }
 
     [Theory]

@@ -47,6 +47,7 @@ internal static class ImageEvaluation
             reports.Add(new EvaluationReport(rows.Count, aggregator.Name, aggregation.Clusters, msPerImage, scores, rows.Average(r => (double)r.CentroidCount)));
         }
 
+        Console.WriteLine($"model {package.Name} v{package.Version}: dense head {DenseHeads.Name(package.DenseHead)}, prompt templates {package.PromptTemplateSetIdentity} ({package.PromptTemplates.Count})");
         Console.Write(EvaluationTable.Format(reports));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"coverage {(coverage == ImageCoverage.WholeImage ? "whole image" : $"model resize ({package.Image.Resize})")}: {100 * seen:F1} % of the annotated objects lie at least half inside what the model sees"));
         double imagesPerSecond = representations.Count / wall.TotalSeconds;

@@ -25,19 +25,8 @@ internal static class ModelManifestReader
         ImageTowerSpec image = ReadImage(directory, Object(root, "image", "image"));
         TextTowerSpec text = ReadText(directory, Object(root, "text", "text"));
 
-        JsonElement templatesElement = Property(root, "promptTemplates", "promptTemplates", JsonValueKind.Array);
-        var templates = new List<string>();
-        int index = 0;
-        foreach (JsonElement item in templatesElement.EnumerateArray())
-        {
-            string field = $"promptTemplates[{index++}]";
-            if (item.ValueKind != JsonValueKind.String) throw Error(field, "must be a string");
-            string template = item.GetString()!;
-            if (!template.Contains("{}", StringComparison.Ordinal)) throw Error(field, $"'{template}' has no '{{}}' placeholder for the query");
-            templates.Add(template);
-        }
-
-        if (templates.Count == 0) throw Error("promptTemplates", "must hold at least one template (use \"{}\" for the bare query)");
+        var (templates, templateSetName) = ReadTemplates(root);
+        DenseHead denseHead = ReadDenseHead(root);
 
         return new ModelPackage
         {
@@ -48,8 +37,54 @@ internal static class ModelManifestReader
             Image = image,
             Text = text,
             PromptTemplates = templates,
+            PromptTemplateSetName = templateSetName,
+            DenseHead = denseHead,
         };
     }
+
+    /// <summary>"promptTemplates": a list of templates with "{}" for the query, or the name of a built-in set.</summary>
+    private static (IReadOnlyList<string> Templates, string? SetName) ReadTemplates(JsonElement root)
+    {
+        if (!root.TryGetProperty("promptTemplates", out JsonElement element)) throw Error("promptTemplates", "is missing");
+        if (element.ValueKind == JsonValueKind.String)
+        {
+            string name = element.GetString()!;
+            IReadOnlyList<string> set = PromptTemplateSets.Find(name)
+                ?? throw Error("promptTemplates", $"names the template set '{name}', which is not built in; expected a list of templates or one of {Quoted(PromptTemplateSets.Names)}");
+            return (set, name);
+        }
+
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            throw Error("promptTemplates", $"must be a JSON array of templates or the name of a built-in set ({Quoted(PromptTemplateSets.Names)}), got {element.ValueKind.ToString().ToLowerInvariant()}");
+        }
+
+        var templates = new List<string>();
+        int index = 0;
+        foreach (JsonElement item in element.EnumerateArray())
+        {
+            string field = $"promptTemplates[{index++}]";
+            if (item.ValueKind != JsonValueKind.String) throw Error(field, "must be a string");
+            string template = item.GetString()!;
+            if (!template.Contains("{}", StringComparison.Ordinal)) throw Error(field, $"'{template}' has no '{{}}' placeholder for the query");
+            templates.Add(template);
+        }
+
+        if (templates.Count == 0) throw Error("promptTemplates", "must hold at least one template (use \"{}\" for the bare query)");
+        return (templates, null);
+    }
+
+    /// <summary>Optional "denseHead"; packages written before it existed carry the value-path head.</summary>
+    private static DenseHead ReadDenseHead(JsonElement root)
+    {
+        const string field = DenseHeads.FieldName;
+        if (!root.TryGetProperty(field, out JsonElement element)) return DenseHead.Value;
+        if (element.ValueKind != JsonValueKind.String) throw Error(field, $"must be a JSON string (one of {Quoted(DenseHeads.Names)}), got {element.ValueKind.ToString().ToLowerInvariant()}");
+        string name = element.GetString()!;
+        return DenseHeads.Parse(name) ?? throw Error(field, $"is '{name}'; expected one of {Quoted(DenseHeads.Names)}");
+    }
+
+    private static string Quoted(IEnumerable<string> names) => string.Join(", ", names.Select(n => $"\"{n}\""));
 
     private static ImageTowerSpec ReadImage(string directory, JsonElement image)
     {

@@ -12,6 +12,42 @@ public enum ResizeMode
     Pad,
 }
 
+/// <summary>
+/// How the image tower's last block turns patch tokens into dense features (model.json "denseHead"). All are
+/// training-free edits of CLIP's last attention block; the name says which graph the package carries.
+/// </summary>
+public enum DenseHead
+{
+    /// <summary>"value": the value path alone (v → out-projection), no attention mixing, no residual or feed-forward.</summary>
+    Value,
+
+    /// <summary>"clearclip": query–query attention over the patches, no residual or feed-forward.</summary>
+    ClearClip,
+
+    /// <summary>"sclip": correlative attention, query–query plus key–key.</summary>
+    Sclip,
+
+    /// <summary>"naclip": key–key attention plus a Gaussian neighbourhood bias over the patch grid, no residual or feed-forward.</summary>
+    Naclip,
+}
+
+/// <summary>The model.json names of <see cref="DenseHead"/>; one place for the mapping both ways.</summary>
+public static class DenseHeads
+{
+    public const string FieldName = "denseHead";
+
+    public static IReadOnlyList<string> Names { get; } = ["value", "clearclip", "sclip", "naclip"];
+
+    public static string Name(DenseHead head) => Names[(int)head];
+
+    /// <summary>The head named <paramref name="name"/>, or null when it names none.</summary>
+    public static DenseHead? Parse(string name)
+    {
+        int index = Names.ToList().IndexOf(name);
+        return index < 0 ? null : (DenseHead)index;
+    }
+}
+
 /// <summary>The image tower of a model package.</summary>
 public sealed record ImageTowerSpec(string Onnx, int ImageSize, int PatchSize, float[] Mean, float[] Std, ResizeMode Resize)
 {
@@ -48,6 +84,15 @@ public sealed record ModelPackage
     public required TextTowerSpec Text { get; init; }
 
     public required IReadOnlyList<string> PromptTemplates { get; init; }
+
+    /// <summary>The built-in template set model.json named (e.g. "imagenet80"), or null when it listed templates.</summary>
+    public string? PromptTemplateSetName { get; init; }
+
+    /// <summary>Names the template ensemble: the set's name, or a hash of the listed templates.</summary>
+    public string PromptTemplateSetIdentity => PromptTemplateSets.Identity(PromptTemplates, PromptTemplateSetName);
+
+    /// <summary>The dense head the image tower's graph carries; "value" when model.json names none.</summary>
+    public DenseHead DenseHead { get; init; } = DenseHead.Value;
 
     public string ImageOnnxPath => Path.Combine(Directory, Image.Onnx);
 
@@ -92,6 +137,7 @@ public sealed record ModelPackage
         writer.WriteString("name", Name);
         writer.WriteString("version", Version);
         writer.WriteNumber("embeddingDim", EmbeddingDim);
+        writer.WriteString(DenseHeads.FieldName, DenseHeads.Name(DenseHead));
 
         writer.WriteStartObject("image");
         writer.WriteString("onnx", Image.Onnx);
@@ -116,9 +162,16 @@ public sealed record ModelPackage
         writer.WriteEndObject();
         writer.WriteEndObject();
 
-        writer.WriteStartArray("promptTemplates");
-        foreach (string template in PromptTemplates) writer.WriteStringValue(template);
-        writer.WriteEndArray();
+        if (PromptTemplateSetName is not null)
+        {
+            writer.WriteString("promptTemplates", PromptTemplateSetName);
+        }
+        else
+        {
+            writer.WriteStartArray("promptTemplates");
+            foreach (string template in PromptTemplates) writer.WriteStringValue(template);
+            writer.WriteEndArray();
+        }
         writer.WriteEndObject();
     }
 
