@@ -35,8 +35,8 @@ public sealed class ModelPackageTests(DemoModelFixture demo)
     [InlineData("promptTemplates", "[]", "promptTemplates")]
     [InlineData("promptTemplates", "\"imagenet81\"", "promptTemplates")]
     [InlineData("promptTemplates", "7", "promptTemplates")]
-    [InlineData("denseHead", "\"maskclip\"", "denseHead")]
-    [InlineData("denseHead", "2", "denseHead")]
+    [InlineData("image.denseHead", "\"maskclip\"", "image.denseHead")]
+    [InlineData("image.denseHead", "2", "image.denseHead")]
     public void Invalid_fields_are_named(string field, string? replacement, string expectedField)
     {
         using var copy = CopyPackage();
@@ -51,7 +51,7 @@ public sealed class ModelPackageTests(DemoModelFixture demo)
     public void An_unknown_dense_head_is_refused_listing_the_heads_there_are()
     {
         using var copy = CopyPackage();
-        EditManifest(copy.Path, "denseHead", "\"maskclip\"");
+        EditManifest(copy.Path, "image.denseHead", "\"maskclip\"");
         var error = Assert.Throws<ModelPackageException>(() => ModelPackage.Load(copy.Path));
         Assert.Contains("'maskclip'", error.Message, StringComparison.Ordinal);
         foreach (string head in DenseHeads.Names) Assert.Contains($"\"{head}\"", error.Message, StringComparison.Ordinal);
@@ -61,7 +61,7 @@ public sealed class ModelPackageTests(DemoModelFixture demo)
     public void A_package_without_a_dense_head_carries_the_value_head()
     {
         using var copy = CopyPackage();
-        EditManifest(copy.Path, "denseHead", null);
+        EditManifest(copy.Path, "image.denseHead", null);
         Assert.Equal(DenseHead.Value, ModelPackage.Load(copy.Path).DenseHead);
     }
 
@@ -73,7 +73,7 @@ public sealed class ModelPackageTests(DemoModelFixture demo)
     public void Each_dense_head_is_read_and_written_back_by_name(string name, DenseHead head)
     {
         using var copy = CopyPackage();
-        EditManifest(copy.Path, "denseHead", $"\"{name}\"");
+        EditManifest(copy.Path, "image.denseHead", $"\"{name}\"");
         ModelPackage package = ModelPackage.Load(copy.Path);
         Assert.Equal(head, package.DenseHead);
 

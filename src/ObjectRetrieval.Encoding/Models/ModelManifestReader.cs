@@ -22,11 +22,12 @@ internal static class ModelManifestReader
         int embeddingDim = Int(root, "embeddingDim", "embeddingDim");
         if (embeddingDim <= 0) throw Error("embeddingDim", $"must be positive, got {embeddingDim}");
 
-        ImageTowerSpec image = ReadImage(directory, Object(root, "image", "image"));
+        JsonElement imageElement = Object(root, "image", "image");
+        ImageTowerSpec image = ReadImage(directory, imageElement);
         TextTowerSpec text = ReadText(directory, Object(root, "text", "text"));
 
         var (templates, templateSetName) = ReadTemplates(root);
-        DenseHead denseHead = ReadDenseHead(root);
+        DenseHead denseHead = ReadDenseHead(imageElement);
 
         return new ModelPackage
         {
@@ -74,11 +75,11 @@ internal static class ModelManifestReader
         return (templates, null);
     }
 
-    /// <summary>Optional "denseHead"; packages written before it existed carry the value-path head.</summary>
-    private static DenseHead ReadDenseHead(JsonElement root)
+    /// <summary>Optional "image.denseHead"; packages written before it existed carry the value-path head.</summary>
+    private static DenseHead ReadDenseHead(JsonElement image)
     {
-        const string field = DenseHeads.FieldName;
-        if (!root.TryGetProperty(field, out JsonElement element)) return DenseHead.Value;
+        const string field = "image." + DenseHeads.FieldName;
+        if (!image.TryGetProperty(DenseHeads.FieldName, out JsonElement element)) return DenseHead.Value;
         if (element.ValueKind != JsonValueKind.String) throw Error(field, $"must be a JSON string (one of {Quoted(DenseHeads.Names)}), got {element.ValueKind.ToString().ToLowerInvariant()}");
         string name = element.GetString()!;
         return DenseHeads.Parse(name) ?? throw Error(field, $"is '{name}'; expected one of {Quoted(DenseHeads.Names)}");

@@ -13,7 +13,7 @@ public enum ResizeMode
 }
 
 /// <summary>
-/// How the image tower's last block turns patch tokens into dense features (model.json "denseHead"). All are
+/// How the image tower's last block turns patch tokens into dense features (model.json "image.denseHead", as the export writes it). All are
 /// training-free edits of CLIP's last attention block; the name says which graph the package carries.
 /// </summary>
 public enum DenseHead
@@ -137,9 +137,9 @@ public sealed record ModelPackage
         writer.WriteString("name", Name);
         writer.WriteString("version", Version);
         writer.WriteNumber("embeddingDim", EmbeddingDim);
-        writer.WriteString(DenseHeads.FieldName, DenseHeads.Name(DenseHead));
 
         writer.WriteStartObject("image");
+        writer.WriteString(DenseHeads.FieldName, DenseHeads.Name(DenseHead));
         writer.WriteString("onnx", Image.Onnx);
         writer.WriteNumber("imageSize", Image.ImageSize);
         writer.WriteNumber("patchSize", Image.PatchSize);
