@@ -62,6 +62,9 @@ public sealed class RateLimitSettings
 /// <summary>Bounds on what callers may ask the cluster to hold or do.</summary>
 public sealed class QuotaSettings
 {
+    /// <summary>Indexes the cluster may hold (counted from the stored definitions); deleting one frees its slot.</summary>
+    public int MaxIndexes { get; set; } = 64;
+
     public int MaxShardsPerIndex { get; set; } = 256;
 
     public int MaxIvfLists { get; set; } = 65_536;

@@ -28,10 +28,11 @@ public sealed class IndexCatalog(IGrainFactory grains)
     /// <summary>Drops a cached definition (the index was deleted, possibly through another gateway).</summary>
     public void Forget(string name) => _known.TryRemove(name, out _);
 
-    public async Task<IndexCreation> CreateAsync(IndexDefinition definition)
+    /// <summary>Creates the index unless that would make the cluster hold more than <paramref name="maxIndexes"/>.</summary>
+    public async Task<IndexCreation> CreateAsync(IndexDefinition definition, int maxIndexes)
     {
-        IndexCreation outcome = await grains.GetGrain<IIndexGrain>(definition.Name).CreateAsync(definition).ConfigureAwait(false);
-        if (outcome != IndexCreation.Conflict) _known[definition.Name] = definition;
+        IndexCreation outcome = await grains.GetGrain<IIndexCatalogGrain>(IIndexCatalogGrain.Key).CreateWithinAsync(definition, maxIndexes).ConfigureAwait(false);
+        if (outcome is IndexCreation.Created or IndexCreation.AlreadyExists) _known[definition.Name] = definition;
         return outcome;
     }
 }

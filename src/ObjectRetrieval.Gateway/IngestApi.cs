@@ -1,3 +1,4 @@
+using ObjectRetrieval.Abstractions.Security;
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http.HttpResults;

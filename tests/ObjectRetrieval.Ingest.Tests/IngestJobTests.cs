@@ -169,6 +169,70 @@ public sealed class IngestJobTests(IngestFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task An_image_that_loses_its_encoder_process_twice_on_its_own_is_recorded_as_poison_and_never_handed_out_again()
+    {
+        IndexDefinition index = await fixture.CreateIndexAsync("process-killer");
+        string directory = Path.Combine(Path.GetTempPath(), "objret-killer-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            IReadOnlyList<SceneImage> scenes = SceneGenerator.Write(directory, new SceneOptions { Count = 5, Seed = 43, MinSide = 64, MaxSide = 96 });
+            string killer = $"{LostProcessSimulator.Marker}-{scenes[0].FileName}";
+            File.Copy(Path.Combine(directory, scenes[0].FileName), Path.Combine(directory, killer));
+
+            // One batch of six: its lease is lost with the process, the six come back one by one, and the marked one loses two more.
+            IIngestJobGrain job = fixture.Client.GetGrain<IIngestJobGrain>("process-killer");
+            await job.StartAsync(index.Name, IngestSource.Folder(directory), IngestFixture.Options(batchSize: 64));
+            IngestJobStatus done = await Waiting.UntilFinishedAsync(job);
+            output.WriteLine($"finished: {done}; leases lost with the process: {LostProcessSimulator.LeasesLostOf("process-killer")}");
+
+            Assert.Equal((IngestJobPhase.Completed, 5L, 1L), (done.Phase, done.Indexed, done.Failed));
+            IngestFailure failure = Assert.Single((await job.FailuresAsync(0, 10)).Failures);
+            Assert.Equal((killer, "poison"), (failure.Name, failure.Reason));
+            Assert.Contains("encoder process was lost 2 times while encoding this image alone", failure.Message, StringComparison.Ordinal);
+            Assert.Equal(3, LostProcessSimulator.LeasesLostOf("process-killer"));
+            Assert.Equal(5, await fixture.IndexedImagesAsync(index));
+            Assert.Null(await job.LeaseAsync("test/0", "test"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_link_in_a_job_directory_that_leads_outside_it_is_not_read_and_is_recorded_as_a_failure_naming_no_absolute_path()
+    {
+        IndexDefinition index = await fixture.CreateIndexAsync("link-escape");
+        string root = Path.Combine(Path.GetTempPath(), "objret-escape-" + Guid.NewGuid().ToString("N")[..8]);
+        string inside = Path.Combine(root, "allowed");
+        string outside = Path.Combine(root, "outside");
+        try
+        {
+            IReadOnlyList<SceneImage> scenes = SceneGenerator.Write(inside, new SceneOptions { Count = 4, Seed = 47, MinSide = 64, MaxSide = 96 });
+            IReadOnlyList<SceneImage> secret = SceneGenerator.Write(outside, new SceneOptions { Count = 1, Seed = 53, MinSide = 64, MaxSide = 96 });
+            File.CreateSymbolicLink(Path.Combine(inside, "escape.png"), Path.Combine(outside, secret[0].FileName));
+            File.CreateSymbolicLink(Path.Combine(inside, "also-inside.png"), Path.Combine(inside, scenes[0].FileName));
+
+            IIngestJobGrain job = fixture.Client.GetGrain<IIngestJobGrain>("link-escape");
+            await job.StartAsync(index.Name, IngestSource.Folder(inside), IngestFixture.Options(batchSize: 64));
+            IngestJobStatus done = await Waiting.UntilFinishedAsync(job);
+            output.WriteLine($"finished: {done}");
+
+            // The four scenes and the link that stays inside are indexed; the link that leads out is not read.
+            Assert.Equal((IngestJobPhase.Completed, 5L, 1L), (done.Phase, done.Indexed, done.Failed));
+            IngestFailure failure = Assert.Single((await job.FailuresAsync(0, 10)).Failures);
+            Assert.Equal(("escape.png", "OutsideRoot"), (failure.Name, failure.Reason));
+            Assert.DoesNotContain(root, failure.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(Path.GetTempPath(), failure.Message, StringComparison.Ordinal);
+            Assert.Equal(5, await fixture.IndexedImagesAsync(index));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task The_http_api_starts_a_job_reports_it_and_answers_bad_input_with_problem_details()
     {
         IndexDefinition index = await fixture.CreateIndexAsync("over-http");

@@ -57,10 +57,12 @@ public static class IndexesApi
             aggregation);
         if (definition.Problem() is { } problem) return Problems.BadRequest("Invalid index definition", problem);
 
-        return await catalog.CreateAsync(definition) switch
+        return await catalog.CreateAsync(definition, quotas.MaxIndexes) switch
         {
             IndexCreation.Created => TypedResults.Created($"/api/v1/indexes/{definition.Name}", ToResponse(definition)),
             IndexCreation.AlreadyExists => TypedResults.Ok(ToResponse(definition)),
+            IndexCreation.QuotaReached => Problems.QuotaReached(
+                $"The cluster already holds the most indexes allowed, {quotas.MaxIndexes} ({GatewayOptions.SectionName}:Quotas:MaxIndexes); delete one to free a slot."),
             _ => Problems.Conflict($"Index '{definition.Name}' already exists with a different definition."),
         };
     }

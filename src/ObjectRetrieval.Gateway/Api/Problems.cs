@@ -23,6 +23,10 @@ internal static class Problems
     public static ProblemHttpResult QuotaExceeded(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Quota exceeded");
 
+    /// <summary>The cluster already holds as many of something as allowed: a state to change (delete one), not a request to fix.</summary>
+    public static ProblemHttpResult QuotaReached(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: "Quota reached");
+
     public static ProblemHttpResult SourceNotAllowed(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Source not allowed");
 

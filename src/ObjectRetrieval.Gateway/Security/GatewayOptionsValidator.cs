@@ -51,7 +51,7 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (rate.RequestsPerSecond < 1 || rate.Burst < 1) problems.Add($"{p}:{nameof(GatewayOptions.RateLimit)}:RequestsPerSecond and Burst must be at least 1.");
         if (rate.ConcurrentUploads < 1 || rate.QueuedUploads < 0) problems.Add($"{p}:{nameof(GatewayOptions.RateLimit)}:ConcurrentUploads must be at least 1 and QueuedUploads not negative.");
         QuotaSettings quotas = options.Quotas;
-        if (quotas.MaxShardsPerIndex < 1 || quotas.MaxIvfLists < 1 || quotas.MaxActiveJobs < 1 || quotas.MaxIngestImageBytes < 1)
+        if (quotas.MaxIndexes < 1 || quotas.MaxShardsPerIndex < 1 || quotas.MaxIvfLists < 1 || quotas.MaxActiveJobs < 1 || quotas.MaxIngestImageBytes < 1)
         {
             problems.Add($"{p}:{nameof(GatewayOptions.Quotas)}: every quota must be positive.");
         }

@@ -76,7 +76,7 @@ public sealed class IngestBatchProcessor(
             catch (SourceReadException e)
             {
                 plans[i] = Plan.Failed;
-                failures[i] = new IngestFailure(lease.Items[i].Name, "Unreadable", e.Message);
+                failures[i] = new IngestFailure(lease.Items[i].Name, e.Reason, e.Message);
             }
         }));
 

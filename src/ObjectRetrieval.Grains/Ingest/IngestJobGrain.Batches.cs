@@ -78,16 +78,44 @@ public sealed partial class IngestJobGrain
         return best;
     }
 
-    private void ExpireLeases()
+    /// <summary>
+    /// Hands expired batches out again. A worker renews its lease while it works, so an expired lease was lost with
+    /// its worker's process, and any image of the batch may have killed it: a batch of several images comes back as
+    /// batches of one, so the next loss points at a single image; an image whose own lease was lost
+    /// <see cref="IngestSettings.LostProcessAttempts"/> times is recorded as poison and not handed out again.
+    /// </summary>
+    private async Task ExpireLeasesAsync()
     {
         DateTimeOffset now = _time.GetUtcNow();
-        foreach ((long id, BatchRecord batch) in S.Batches)
+        var poison = new List<IngestFailure>();
+        foreach ((long id, BatchRecord batch) in S.Batches.ToArray())
         {
             if (batch.LeaseId is null || batch.Deadline > now) continue;
-            logger.LogInformation("Ingest job {Job}: lease of batch {Batch} held by {Worker} expired; the batch is handed out again.", JobId, id, batch.Worker);
+            logger.LogWarning("Ingest job {Job}: lease of batch {Batch} ({Images} images) held by {Worker} on {Silo} expired unrenewed; its process is taken as lost.",
+                JobId, id, batch.Items.Count, batch.Worker, batch.Silo);
             batch.LeaseId = null;
             batch.Worker = null;
             _dirty = true;
+            if (batch.Items.Count > 1)
+            {
+                S.Batches.Remove(id);
+                foreach (IngestItem item in batch.Items) S.Batches[S.NextBatchId++] = new BatchRecord { Items = [item] };
+                continue;
+            }
+
+            batch.LostAlone++;
+            if (batch.LostAlone < Settings.LostProcessAttempts) continue;
+            IngestItem suspect = batch.Items[0];
+            logger.LogWarning("Ingest job {Job}: image {Image} lost its encoder process {Times} times on its own; recorded as poison.", JobId, suspect.Name, batch.LostAlone);
+            poison.Add(new IngestFailure(suspect.Name, IngestBatchProcessor.PoisonReason,
+                $"Its encoder process was lost {batch.LostAlone} times while encoding this image alone (the lease expired unrenewed); it is not handed out again."));
+            S.Batches.Remove(id);
+        }
+
+        if (poison.Count > 0)
+        {
+            await WriteFailuresAsync(S.Failed, poison);
+            S.Failed += poison.Count;
         }
 
         if (S.Phase == IngestJobPhase.Cancelling)

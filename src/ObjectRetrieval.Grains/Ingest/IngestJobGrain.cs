@@ -159,7 +159,7 @@ public sealed partial class IngestJobGrain(
     {
         try
         {
-            ExpireLeases();
+            await ExpireLeasesAsync();
             if (S.Phase == IngestJobPhase.Running) await FillAsync();
             await FinishIfDoneAsync();
             if (_dirty) await SaveAsync();

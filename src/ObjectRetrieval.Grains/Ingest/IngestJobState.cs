@@ -67,6 +67,12 @@ public sealed class BatchRecord
     [Id(4)] public List<Guid> Leases { get; set; } = [];
 
     [Id(5)] public string? Silo { get; set; }
+
+    /// <summary>
+    /// Leases of this batch that expired while it held a single image: each is an encoder process lost while
+    /// that image was the only one it worked on (a slow worker renews, so only a lost one lets a lease expire).
+    /// </summary>
+    [Id(6)] public int LostAlone { get; set; }
 }
 
 [GenerateSerializer, Alias("objret.IngestFailurePageState")]

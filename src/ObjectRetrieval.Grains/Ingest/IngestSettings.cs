@@ -32,6 +32,12 @@ public sealed class IngestSettings
     /// <summary>Attempts at an image whose encoding fails for an unexpected reason before it is recorded as poison.</summary>
     public int PoisonAttempts { get; set; } = 3;
 
+    /// <summary>
+    /// Leases of an image on its own that may be lost with their process (expired, never renewed) before the image
+    /// is recorded as poison and never handed out again: an image that kills its encoder process.
+    /// </summary>
+    public int LostProcessAttempts { get; set; } = 2;
+
     public IReadOnlyList<string> Problems()
     {
         var problems = new List<string>();
@@ -44,6 +50,7 @@ public sealed class IngestSettings
         if (MaxImagesInFlight < 1) problems.Add($"{p}:MaxImagesInFlight must be at least 1.");
         if (ImageTimeout <= TimeSpan.Zero) problems.Add($"{p}:ImageTimeout must be positive.");
         if (PoisonAttempts < 1) problems.Add($"{p}:PoisonAttempts must be at least 1.");
+        if (LostProcessAttempts < 1) problems.Add($"{p}:LostProcessAttempts must be at least 1.");
         return problems;
     }
 }

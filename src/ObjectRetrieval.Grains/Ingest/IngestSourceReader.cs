@@ -4,14 +4,26 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Options;
 using ObjectRetrieval.Abstractions.Ingest;
+using ObjectRetrieval.Abstractions.Security;
 
 namespace ObjectRetrieval.Grains.Ingest;
 
 /// <summary>One page of a listing; <see cref="NextCursor"/> is null after the last page.</summary>
 public sealed record SourcePage(IReadOnlyList<IngestItem> Items, string? NextCursor);
 
-/// <summary>An image that exists in the listing but whose bytes cannot be read (deleted since, no access).</summary>
-public sealed class SourceReadException(string message, Exception? inner = null) : Exception(message, inner);
+/// <summary>
+/// An image that exists in the listing but whose bytes cannot or may not be read (deleted since, no access, a link
+/// leading outside the job's directory). <see cref="Reason"/> is the failure reason recorded for it.
+/// </summary>
+public sealed class SourceReadException(string reason, string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>The failure reason of a listed file whose real path (links resolved) lies outside the job's directory.</summary>
+    public const string OutsideRootReason = "OutsideRoot";
+
+    public const string UnreadableReason = "Unreadable";
+
+    public string Reason { get; } = reason;
+}
 
 /// <summary>
 /// Lists and reads the images of a source. Blob containers are listed page by page with the service's
@@ -57,7 +69,14 @@ public sealed class IngestSourceReader(IOptions<IngestSettings> settings)
         {
             if (source.Kind == IngestSourceKind.Directory)
             {
-                return await File.ReadAllBytesAsync(Path.Combine(source.Location, item.Name), cancellationToken).ConfigureAwait(false);
+                // The gateway checked the directory's real path against its roots; each file is held to the directory
+                // itself, links resolved, so a link inside it that leads anywhere else is never read.
+                if (new FileRoots([source.Location]).Resolve(Path.Combine(source.Location, item.Name)) is not { } inside)
+                {
+                    throw new SourceReadException(SourceReadException.OutsideRootReason, $"'{item.Name}' leads outside the job's directory (links resolved); it was not read.");
+                }
+
+                return await File.ReadAllBytesAsync(inside.Path, cancellationToken).ConfigureAwait(false);
             }
 
             BlobDownloadResult result = (await Container(source).GetBlobClient(item.Name).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value;
@@ -65,7 +84,8 @@ public sealed class IngestSourceReader(IOptions<IngestSettings> settings)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or RequestFailedException)
         {
-            throw new SourceReadException($"'{item.Name}' cannot be read: {e.Message}", e);
+            // The exception's own message names the file's local path or the blob's URL: only its kind is reported.
+            throw new SourceReadException(SourceReadException.UnreadableReason, $"'{item.Name}' cannot be read ({e.GetType().Name}).", e);
         }
     }
 

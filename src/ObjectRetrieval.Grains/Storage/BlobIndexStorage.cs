@@ -48,6 +48,20 @@ public sealed class BlobIndexStorage(BlobContainerClient container) : IIndexStor
             .UploadAsync(BinaryData.FromBytes(definition), overwrite: true, cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task<IReadOnlyList<string>> ListIndexesAsync(CancellationToken cancellationToken = default)
+    {
+        await EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
+        var names = new List<string>();
+        await foreach (BlobHierarchyItem item in container.GetBlobsByHierarchyAsync(new GetBlobsByHierarchyOptions { Delimiter = "/" }, cancellationToken).ConfigureAwait(false))
+        {
+            if (!item.IsPrefix) continue;
+            string name = item.Prefix.TrimEnd('/');
+            if ((await container.GetBlobClient($"{name}/{StorageNames.Definition}").ExistsAsync(cancellationToken).ConfigureAwait(false)).Value) names.Add(name);
+        }
+
+        return names;
+    }
+
     public IShardStore OpenShard(string shardKey) => new BlobShardStore(this, shardKey + "/");
 
     public async Task DeleteIndexAsync(string indexName, CancellationToken cancellationToken = default)

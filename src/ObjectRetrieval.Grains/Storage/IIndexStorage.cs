@@ -12,6 +12,9 @@ public interface IIndexStorage
 
     Task WriteDefinitionAsync(string indexName, ReadOnlyMemory<byte> definition, CancellationToken cancellationToken = default);
 
+    /// <summary>Names of the indexes whose definition is stored: the cluster's indexes.</summary>
+    Task<IReadOnlyList<string>> ListIndexesAsync(CancellationToken cancellationToken = default);
+
     /// <summary>The store of one shard, by the shard's grain key ("index/shard-NNN", also its relative path).</summary>
     IShardStore OpenShard(string shardKey);
 

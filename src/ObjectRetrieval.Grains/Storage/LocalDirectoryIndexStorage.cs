@@ -26,6 +26,13 @@ public sealed class LocalDirectoryIndexStorage : IIndexStorage
         LocalShardStore.WriteAtomicallyAsync(
             Path.Combine(Root, indexName, StorageNames.Definition), (stream, cancel) => stream.WriteAsync(definition, cancel).AsTask(), overwrite: true, cancellationToken);
 
+    public Task<IReadOnlyList<string>> ListIndexesAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<string>>(Directory.EnumerateDirectories(Root)
+            .Where(directory => File.Exists(Path.Combine(directory, StorageNames.Definition)))
+            .Select(directory => Path.GetFileName(directory))
+            .Order(StringComparer.Ordinal)
+            .ToArray());
+
     public IShardStore OpenShard(string shardKey) => new LocalShardStore(Path.Combine(Root, shardKey));
 
     public Task DeleteIndexAsync(string indexName, CancellationToken cancellationToken = default)

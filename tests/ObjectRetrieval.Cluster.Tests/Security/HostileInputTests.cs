@@ -326,6 +326,29 @@ public sealed class HostileInputTests(SecurityFixture fixture)
     }
 
     [Fact]
+    public async Task Creating_an_index_beyond_the_cluster_quota_is_a_409_naming_the_setting_and_deleting_one_frees_a_slot()
+    {
+        IReadOnlyList<string> existing = await fixture.Handle.Client.GetGrain<IIndexCatalogGrain>(IIndexCatalogGrain.Key).ListAsync();
+        var quota = new Dictionary<string, string?> { ["Gateway:Quotas:MaxIndexes"] = (existing.Count + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        await using TestGateway gateway = await TestGateway.StartAsync(fixture.Handle.Client, TimeSpan.FromSeconds(10), quota);
+        HttpClient admin = gateway.Http;
+        var first = new { name = "sec-quota-a", shards = 2, clusters = TestData.Clusters };
+        var second = new { name = "sec-quota-b", shards = 2, clusters = TestData.Clusters };
+
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/v1/indexes", first)).StatusCode);
+        string detail = await AssertProblemAsync(await admin.PostAsJsonAsync("/api/v1/indexes", second), HttpStatusCode.Conflict);
+        Assert.Contains("Gateway:Quotas:MaxIndexes", detail, StringComparison.Ordinal);
+        Assert.Null(await fixture.Handle.Client.GetGrain<IIndexGrain>("sec-quota-b").GetDefinitionAsync());
+
+        // Creating an existing index again is idempotent and takes no slot; deleting one frees its slot.
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync("/api/v1/indexes", first)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync("/api/v1/indexes/sec-quota-a")).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/v1/indexes", second)).StatusCode);
+        Assert.Equal(existing.Count + 1, (await fixture.Handle.Client.GetGrain<IIndexCatalogGrain>(IIndexCatalogGrain.Key).ListAsync()).Count);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync("/api/v1/indexes/sec-quota-b")).StatusCode);
+    }
+
+    [Fact]
     public async Task Deleting_an_index_needs_admin_and_frees_its_shards_storage_and_definition()
     {
         using HttpClient admin = fixture.Client(TestApiKeys.Admin);

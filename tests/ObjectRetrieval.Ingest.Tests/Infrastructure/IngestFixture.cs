@@ -130,13 +130,14 @@ public sealed class IngestFixture : IAsyncLifetime
                 _ => [SiloRoles.Encoder],
             };
             orleans.AddSiloRoles(roles);
+            orleans.AddIncomingGrainCallFilter<LostProcessSimulator>();
             orleans.Services.AddSingleton<IIndexStorage>(storage);
             orleans.Services.AddOptions<ShardOptions>();
             if (roles.Contains(SiloRoles.Encoder))
             {
                 orleans.Services.AddSingleton<IImageEncoderService>(sp => new ImageTowerEncoderService(model, sp.GetRequiredService<ILoggerFactory>()));
                 orleans.Services.AddSingleton<IIngestImageEncoder>(sp =>
-                    new PoisonOnNameEncoder(new SharedIngestImageEncoder((ImageTowerEncoderService)sp.GetRequiredService<IImageEncoderService>())));
+                    new PoisonOnNameEncoder(new ProcessKillingEncoder(new SharedIngestImageEncoder((ImageTowerEncoderService)sp.GetRequiredService<IImageEncoderService>()))));
             }
 
             orleans.AddObjectRetrievalIngest(configuration, new StorageSettings { Kind = StorageKind.Directory, Directory = IndexDirectory });

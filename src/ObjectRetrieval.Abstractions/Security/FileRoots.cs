@@ -1,7 +1,7 @@
-namespace ObjectRetrieval.Gateway.Security;
+namespace ObjectRetrieval.Abstractions.Security;
 
 /// <summary>
-/// The directories the gateway may read, compared after resolving symbolic links in every component of both the
+/// The directories the gateway and the ingest jobs may read, compared after resolving symbolic links in every component of both the
 /// root and the asked path: a link under a root that points outside it is outside.
 /// </summary>
 public sealed class FileRoots(IEnumerable<string> roots)
