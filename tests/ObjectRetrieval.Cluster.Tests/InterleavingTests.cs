@@ -27,11 +27,18 @@ public sealed class InterleavingTests
             await handle.Client.GetGrain<IIndexGrain>(index.Name).CreateAsync(index);
             var fanOut = new ShardFanOut(handle.Client, Options.Create(new GatewayOptions { ShardDeadline = TimeSpan.FromSeconds(30) }), TimeProvider.System, NullLogger<ShardFanOut>.Instance);
             await fanOut.UpsertAsync(index, TestData.Images(20, seed: 3).Select(EncodedImage.From).ToArray());
-            await test(gate, fanOut.Shard(index, 0), fanOut, index);
+            try
+            {
+                await test(gate, fanOut.Shard(index, 0), fanOut, index);
+            }
+            finally
+            {
+                // A held write would keep the silo from stopping.
+                gate.ReleaseAll();
+            }
         }
         finally
         {
-            gate.ReleaseAll();
             if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
         }
     }
