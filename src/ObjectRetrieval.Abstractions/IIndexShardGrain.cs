@@ -1,4 +1,5 @@
 using ObjectRetrieval.Core.Representation;
+using Orleans.Concurrency;
 
 namespace ObjectRetrieval.Abstractions;
 
@@ -84,7 +85,8 @@ public sealed record StoredImage(
 
 /// <summary>
 /// One shard of an index (key: "index/shard-NNN", see <see cref="ShardRouting"/>). Writes return only once
-/// they are in the shard's write-ahead log; the in-memory index serves searches.
+/// they are in the shard's write-ahead log; the in-memory index serves searches. Reads never wait for writes:
+/// searches, stats and lookups interleave with each other and with upserts, deletes and seals under way.
 /// </summary>
 [Alias("objret.IIndexShardGrain")]
 public interface IIndexShardGrain : IGrainWithStringKey
@@ -97,17 +99,21 @@ public interface IIndexShardGrain : IGrainWithStringKey
     [Alias("Delete")]
     Task<int> DeleteAsync(IReadOnlyList<string> imageIds);
 
+    [AlwaysInterleave]
     [Alias("Search")]
     Task<IReadOnlyList<ShardHit>> SearchAsync(ShardQuery query);
 
+    [AlwaysInterleave]
     [Alias("Stats")]
     Task<ShardStats> StatsAsync();
 
     /// <summary>The stored image's source and patch grid, or null when this shard does not hold it.</summary>
+    [AlwaysInterleave]
     [Alias("GetImage")]
     Task<StoredImage?> GetImageAsync(string imageId);
 
     /// <summary>Each image's stored metadata (null where the shard does not hold the image): lets ingest skip unchanged images.</summary>
+    [AlwaysInterleave]
     [Alias("Metadata")]
     Task<IReadOnlyList<IReadOnlyDictionary<string, string>?>> MetadataAsync(IReadOnlyList<string> imageIds);
 

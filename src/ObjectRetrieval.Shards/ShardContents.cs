@@ -9,7 +9,11 @@ namespace ObjectRetrieval.Shards;
 /// images upserted since and the ids deleted since — which the next seal writes out as a new segment. Images
 /// already in segments keep no vectors outside the indexes.
 /// Cluster mode stores the centroids followed by the global vector, so an ordinal below the centroid count names a cluster.
-/// Not thread-safe: the shard's writer serialises access.
+/// Searches and lookups run concurrently with each other and with the writer: a reader-writer lock guards the
+/// indexes (the core's indexes allow concurrent searches, not a search during a write) and the records. Its write
+/// side is held only while a batch is applied in memory, never across the writer's I/O. Changes come from one
+/// writer at a time (the shard's writer serialises them), so the writer reads <see cref="Unsealed"/> and
+/// <see cref="DeletedSinceSeal"/> without the lock.
 /// </summary>
 public sealed class ShardContents
 {
@@ -26,6 +30,7 @@ public sealed class ShardContents
     private readonly ModeIndex _global;
     private readonly ModeIndex _cluster;
     private readonly ModeIndex? _dense;
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private long _imageBytes;
 
     public ShardContents(ShardLayout definition)
@@ -36,15 +41,15 @@ public sealed class ShardContents
         _dense = definition.KeepDense ? new ModeIndex(definition, ScoringMode.Dense, useIvf: definition.Ivf is not null) : null;
     }
 
-    public int ImageCount => _images.Count;
+    public int ImageCount => Read(() => _images.Count);
 
-    public long VectorCount => _cluster.Reader.VectorCount + _global.Reader.VectorCount + (_dense?.Reader.VectorCount ?? 0);
+    public long VectorCount => Read(() => _cluster.Reader.VectorCount + _global.Reader.VectorCount + (_dense?.Reader.VectorCount ?? 0));
 
     /// <summary>The vector indexes plus the per-image records and the representations waiting for the next seal.</summary>
-    public long MemoryBytes => _cluster.Reader.MemoryBytes + _global.Reader.MemoryBytes + (_dense?.Reader.MemoryBytes ?? 0) + _imageBytes;
+    public long MemoryBytes => Read(() => _cluster.Reader.MemoryBytes + _global.Reader.MemoryBytes + (_dense?.Reader.MemoryBytes ?? 0) + _imageBytes);
 
     /// <summary>The vector indexes' memory by scoring mode.</summary>
-    public (long Global, long Cluster, long Dense) MemoryByMode => (_global.Reader.MemoryBytes, _cluster.Reader.MemoryBytes, _dense?.Reader.MemoryBytes ?? 0);
+    public (long Global, long Cluster, long Dense) MemoryByMode => Read(() => (_global.Reader.MemoryBytes, _cluster.Reader.MemoryBytes, _dense?.Reader.MemoryBytes ?? 0));
 
     /// <summary>Images upserted since the newest segment was sealed (bounded by the seal thresholds), in full.</summary>
     public IReadOnlyCollection<ImageRepresentation> Unsealed => _unsealed.Values;
@@ -55,38 +60,42 @@ public sealed class ShardContents
     /// <summary>Whether anything changed since the last seal.</summary>
     public bool HasChanges => _unsealed.Count > 0 || _deletedSinceSeal.Count > 0;
 
-    public ShardImage? Find(string imageId) => _images.GetValueOrDefault(imageId);
+    public ShardImage? Find(string imageId) => Read(() => _images.GetValueOrDefault(imageId));
 
-    public bool Contains(string imageId) => _images.ContainsKey(imageId);
+    public bool Contains(string imageId) => Read(() => _images.ContainsKey(imageId));
 
-    public IReadOnlyDictionary<string, string>? MetadataOf(string imageId) => _images.TryGetValue(imageId, out ShardImage? image) ? image.Metadata : null;
+    public IReadOnlyDictionary<string, string>? MetadataOf(string imageId) => Read(() => _images.TryGetValue(imageId, out ShardImage? image) ? image.Metadata : null);
 
-    /// <summary>A new or replaced image: kept in full until the next seal writes it into a segment.</summary>
-    public void Upsert(ImageRepresentation image)
+    /// <summary>New or replaced images, applied as one: kept in full until the next seal writes them into a segment.</summary>
+    public void Upsert(IReadOnlyList<ImageRepresentation> images) => Write(() =>
     {
-        _deletedSinceSeal.Remove(image.ImageId);
-        Add(image, unsealed: true);
-    }
+        foreach (ImageRepresentation image in images)
+        {
+            _deletedSinceSeal.Remove(image.ImageId);
+            Add(image, unsealed: true);
+        }
+    });
 
     /// <summary>An image read back from a segment: only its codes and slim record stay in memory.</summary>
-    public void Restore(ImageRepresentation image) => Add(image, unsealed: false);
+    public void Restore(ImageRepresentation image) => Write(() => Add(image, unsealed: false));
 
-    /// <summary>A delete since the last seal: the next seal writes its tombstone.</summary>
-    public bool Delete(string imageId)
+    /// <summary>Deletes since the last seal, applied as one: the next seal writes their tombstones.</summary>
+    public void Delete(IReadOnlyList<string> imageIds) => Write(() =>
     {
-        if (!Remove(imageId)) return false;
-        _deletedSinceSeal.Add(imageId);
-        return true;
-    }
+        foreach (string imageId in imageIds)
+        {
+            if (Remove(imageId)) _deletedSinceSeal.Add(imageId);
+        }
+    });
 
     /// <summary>A tombstone read back from a segment: already sealed.</summary>
-    public void RestoreDelete(string imageId) => Remove(imageId);
+    public void RestoreDelete(string imageId) => Write(() => Remove(imageId));
 
     /// <summary>
     /// A segment now holds the given changes: their full representations can go. Only those: an image upserted
     /// again while the segment was written stays unsealed.
     /// </summary>
-    public void MarkSealed(IReadOnlyCollection<ImageRepresentation> sealedImages, IReadOnlyCollection<string> sealedDeletes)
+    public void MarkSealed(IReadOnlyCollection<ImageRepresentation> sealedImages, IReadOnlyCollection<string> sealedDeletes) => Write(() =>
     {
         foreach (ImageRepresentation image in sealedImages)
         {
@@ -101,7 +110,7 @@ public sealed class ShardContents
         {
             if (!_images.ContainsKey(id)) _deletedSinceSeal.Remove(id);
         }
-    }
+    });
 
     private bool Remove(string imageId)
     {
@@ -112,7 +121,7 @@ public sealed class ShardContents
         return true;
     }
 
-    public IReadOnlyList<ShardMatch> Search(ShardSearch query)
+    public IReadOnlyList<ShardMatch> Search(ShardSearch query) => Read(() =>
     {
         ModeIndex index = query.Mode switch
         {
@@ -132,11 +141,14 @@ public sealed class ShardContents
             result[i] = new ShardMatch(hit.ImageId, image, hit.Score, isCluster ? hit.VectorOrdinal : null);
         }
 
-        return result;
-    }
+        return (IReadOnlyList<ShardMatch>)result;
+    });
 
-    /// <summary>Drops deleted and replaced vectors and trains IVF lists once a shard is large enough; true when anything changed.</summary>
-    public bool Maintain()
+    /// <summary>
+    /// Drops deleted and replaced vectors and trains IVF lists once a shard is large enough; true when anything changed.
+    /// In memory only, but it rebuilds an index, so searches wait for it (rarely: a quarter of the vectors must be dead).
+    /// </summary>
+    public bool Maintain() => Write(() =>
     {
         bool changed = false;
         foreach (ModeIndex? index in new[] { _global, _cluster, _dense })
@@ -145,6 +157,38 @@ public sealed class ShardContents
         }
 
         return changed;
+    });
+
+    private T Read<T>(Func<T> read)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return read();
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    private void Write(Action write) => Write(() =>
+    {
+        write();
+        return true;
+    });
+
+    private T Write<T>(Func<T> write)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            return write();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
     }
 
     private void Add(ImageRepresentation image, bool unsealed)

@@ -138,8 +138,8 @@ internal sealed class ShardRecovery(IShardStore store, ShardLayout layout, IShar
 
         foreach (ShardRecord record in scan.Records)
         {
-            if (record.Kind == ShardRecordKind.Delete) Contents.Delete(record.Key);
-            else if (Parse(record, file) is { } image) Contents.Upsert(image);
+            if (record.Kind == ShardRecordKind.Delete) Contents.Delete([record.Key]);
+            else if (Parse(record, file) is { } image) Contents.Upsert([image]);
         }
 
         return (scan.Records.Count, scan.WholeBytes);

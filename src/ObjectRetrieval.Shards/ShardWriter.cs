@@ -103,7 +103,7 @@ public sealed partial class ShardWriter
         try
         {
             await AppendAsync(frames, boundaries, cancellationToken).ConfigureAwait(false);
-            foreach (ImageRepresentation image in images) _contents.Upsert(image);
+            _contents.Upsert(images);
             return images.Length;
         }
         finally
@@ -131,7 +131,7 @@ public sealed partial class ShardWriter
             }
 
             await AppendAsync(frames, boundaries, cancellationToken).ConfigureAwait(false);
-            foreach (string id in present) _contents.Delete(id);
+            _contents.Delete(present);
             return present.Length;
         }
         finally
