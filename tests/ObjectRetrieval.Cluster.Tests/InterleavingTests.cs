@@ -129,6 +129,8 @@ public sealed class InterleavingTests
         public Task ProbeAsync(CancellationToken cancellationToken = default) => inner.ProbeAsync(cancellationToken);
 
         public Task DeleteIndexAsync(string indexName, CancellationToken cancellationToken = default) => inner.DeleteIndexAsync(indexName, cancellationToken);
+
+        public Task<IReadOnlyList<string>> ListIndexesAsync(CancellationToken cancellationToken = default) => inner.ListIndexesAsync(cancellationToken);
     }
 
     private sealed class GatedShardStore(IShardStore inner, StoreGate gate) : IShardStore
